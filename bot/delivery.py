@@ -1,0 +1,159 @@
+"""Delivery: drain the outbox into the platforms, once per alert and channel.
+
+Each pass claims due deliveries for the platforms this process has (a lease, so several
+senders can share one database), groups them by channel, and sends each channel's
+messages in order — channels in parallel — so a story's first alert opens the thread its
+later details reply in. Outcomes:
+- sent → marked sent with the platform's reference (remembered as the story's thread);
+- `DeliveryError(permanent)` → the channel's subscriptions are paused with the reason,
+  other channels go on;
+- any other failure → retried later with exponential backoff (Retry-After as a floor);
+  nothing is dropped.
+A delivery reclaimed after its sender died is `maybe_sent`: if the platform can look up
+what it already posted (`find_sent`), delivery asks first instead of posting again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+
+from watchers.crash import crash_point
+from watchers.store import Delivery, Store
+
+from . import alerts
+from .messages import DeliveryError, Platform
+
+log = logging.getLogger("newsdelta.delivery")
+
+MAX_BACKOFF = 600.0
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before retry number `attempts` (1, 2, …): 2, 4, 8 … capped at 10 minutes."""
+    return min(2.0 ** max(attempts, 1), MAX_BACKOFF)
+
+
+class Deliverer:
+    def __init__(
+        self,
+        store: Store,
+        platforms: Mapping[str, Platform],
+        *,
+        owner: str = "sender",
+        lease_s: float = 120.0,
+        batch: int = 100,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.platforms = dict(platforms)
+        self.owner = owner
+        self.lease_s = lease_s
+        self.batch = batch
+        self.clock = clock
+
+    async def drain_once(self) -> int:
+        """One pass: claim what is due, send it; returns how many were delivered."""
+        claimed = await asyncio.to_thread(
+            self.store.claim_deliveries,
+            list(self.platforms),
+            self.owner,
+            self.clock(),
+            self.lease_s,
+            self.batch,
+        )
+        by_channel: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
+        for delivery in claimed:
+            by_channel[(delivery.platform, delivery.channel)].append(delivery)
+        results = await asyncio.gather(*(self._send_all(ds) for ds in by_channel.values()))
+        return sum(results)
+
+    async def drain(self) -> int:
+        """Pass after pass until nothing is due now; returns how many were delivered."""
+        total = 0
+        while sent := await self.drain_once():
+            total += sent
+        return total
+
+    async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
+        """Drain until `stop` is set; what is in flight finishes first."""
+        while not stop.is_set():
+            try:
+                await self.drain_once()
+            except Exception:
+                log.exception("delivery pass failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+
+    async def _send_all(self, deliveries: list[Delivery]) -> int:
+        sent = 0
+        for index, delivery in enumerate(deliveries):
+            outcome, retry_at = await self._send(delivery)
+            if outcome == "sent":
+                sent += 1
+            elif outcome == "channel_gone":
+                return sent
+            else:  # keep the channel's order: the rest waits behind this one
+                for rest in deliveries[index + 1 :]:
+                    await asyncio.to_thread(
+                        self.store.retry_later,
+                        rest,
+                        "waiting behind an earlier message",
+                        retry_at,
+                        False,
+                    )
+                return sent
+        return sent
+
+    async def _send(self, delivery: Delivery) -> tuple[str, float]:
+        platform = self.platforms[delivery.platform]
+        thread = await asyncio.to_thread(
+            self.store.thread_ref, delivery.cluster_id, delivery.platform, delivery.channel
+        )
+        message = alerts.render(delivery.kind, delivery.payload, thread)
+        try:
+            ref = await self._already_sent(platform, delivery, thread)
+            if ref is None:
+                ref = await platform.send(delivery.channel, message, key=delivery.key)
+            crash_point("after_send")
+            await asyncio.to_thread(self.store.mark_sent, delivery, ref, self.clock())
+            return "sent", 0.0
+        except DeliveryError as exc:
+            if exc.permanent:
+                reason = f"{delivery.platform} channel {delivery.channel}: {exc.reason}"
+                await asyncio.to_thread(
+                    self.store.pause_channel, delivery.platform, delivery.channel, reason
+                )
+                log.warning("subscription paused: %s", reason)
+                return "channel_gone", 0.0
+            wait = max(exc.retry_after or 0.0, backoff(delivery.attempts))
+            return "retry", await self._retry(delivery, exc.reason, wait, exc.maybe_sent)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            return "retry", await self._retry(delivery, error, backoff(delivery.attempts), True)
+
+    async def _already_sent(
+        self, platform: Platform, delivery: Delivery, thread: str | None
+    ) -> str | None:
+        find_sent = getattr(platform, "find_sent", None)
+        if not (delivery.maybe_sent and find_sent):
+            return None
+        return await find_sent(delivery.channel, delivery.key, thread=thread)
+
+    async def _retry(self, delivery: Delivery, error: str, wait: float, maybe: bool) -> float:
+        log.warning(
+            "delivery %s to %s:%s failed (attempt %d): %s; retry in %.0fs",
+            delivery.key,
+            delivery.platform,
+            delivery.channel,
+            delivery.attempts,
+            error,
+            wait,
+        )
+        at = self.clock() + wait
+        await asyncio.to_thread(self.store.retry_later, delivery, error, at, maybe)
+        return at

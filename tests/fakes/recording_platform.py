@@ -1,0 +1,37 @@
+"""A chat platform that records what delivery sent it, and fails when told to.
+
+Delivery's wire is the one-method Platform protocol; this fake sits exactly there.
+`fail_next(error)` makes the next send raise that DeliveryError (or any exception).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.messages import Message
+
+
+@dataclass
+class Sent:
+    channel: str
+    message: Message
+    key: str
+
+
+@dataclass
+class RecordingPlatform:
+    name: str = "chat"
+    sent: list[Sent] = field(default_factory=list)
+    failures: list[BaseException] = field(default_factory=list)
+    remembered: dict[str, str] = field(default_factory=dict)
+
+    def fail_next(self, *errors: BaseException) -> None:
+        self.failures.extend(errors)
+
+    async def send(self, channel: str, message: Message, *, key: str) -> str | None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(Sent(channel, message, key))
+        ref = f"{channel}-m{len(self.sent)}"
+        self.remembered[key] = ref
+        return ref

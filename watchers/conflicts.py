@@ -1,0 +1,149 @@
+"""Conflicts: a fact that says the same thing as a known fact but with another value.
+
+Two sentences are about the same thing when each states at least half of the other's content
+terms, numbers and dates aside (`SAME_VALUE_SLOT`). They then conflict when they give disjoint
+values in one slot:
+- a date (day and month: "30 September" vs "2 October"),
+- a vote or tally ("395 to 1", "191–8", "398 deputies"),
+- a count of the same unit ("four ships" vs "five warships"),
+- or a yes/no: words of opposite meaning from `lexicon.OPPOSITES` ("by mutual consent" vs
+  "automatically"); those words are evidence enough that one sentence states `SAME_THING`
+  of the other. A bare negation is not compared: "no defence clause" and "stops short of
+  a defence clause" say the same.
+`Conflict.describe()` names both values in a short phrase, e.g. 'vote differs: "395 to 1" vs
+"398 deputies"'. Facts from different sources are never merged; the caller keeps both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from watchers.evidence import Known
+from watchers.lexicon import MONTHS, NUMBER_WORDS, OPPOSITES
+from watchers.words import Reading, term
+
+SAME_VALUE_SLOT = 0.5  # both sentences state this share of each other: same thing, compare values
+SAME_THING = 0.4  # one sentence states this share of the other, opposed words aside
+_VOTE_TERMS = frozenset({"vote", "lawmak", "ballot"})
+_MONTH = "|".join(sorted((m for m in MONTHS if m.isascii() and len(m) > 2), key=len, reverse=True))
+_DATE = re.compile(
+    rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?|({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?)\b",
+    re.I,
+)
+_TALLY = re.compile(r"\b(\d+)\s*(?:-|–|—|to|votes? to)\s*(\d+)\b")
+_NUMBER = re.compile(r"\b(\d[\d,.]*\d|\d)\b(?:\s*-\s*|\s+)?([^\W\d_]+)?")
+_WORD_NUMBER = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A value of the new fact that differs from what known facts say."""
+
+    slot: str  # "date", "vote", "yes/no" or "number"
+    ours: str
+    theirs: str
+    known: tuple[Known, ...]
+
+    def describe(self) -> str:
+        return f'{self.slot} differs: "{self.ours}" vs "{self.theirs}"'
+
+
+@lru_cache(maxsize=50_000)
+def _values(text: str) -> dict[str, dict[str, str]]:
+    """slot -> {canonical value: how the text writes it}."""
+    text = _WORD_NUMBER.sub(lambda m: NUMBER_WORDS[m.group().lower()], text)
+    slots: dict[str, dict[str, str]] = {}
+    taken: list[tuple[int, int]] = []
+    for match in _DATE.finditer(text):
+        day, month = (match[1], match[2]) if match[1] else (match[4], match[3])
+        canonical = f"{MONTHS[month.lower()]}-{int(day)}"
+        slots.setdefault("date", {})[canonical] = match.group().strip()
+        taken.append(match.span())
+    for match in _TALLY.finditer(text):
+        if any(a <= match.start() < b for a, b in taken) or _DATE.match(text, match.end() + 1):
+            continue
+        slots.setdefault("vote", {})[f"{match[1]}-{match[2]}"] = match.group()
+        taken.append(match.span())
+    for match in _NUMBER.finditer(text):
+        if any(a <= match.start() < b for a, b in taken):
+            continue
+        unit = term(match[2].lower(), "en") if match[2] else ""
+        slot = "vote" if unit in _VOTE_TERMS else f"number:{unit}"
+        slots.setdefault(slot, {})[match[1].replace(",", "")] = match.group().strip()
+    return slots
+
+
+def _plain_terms(reading: Reading, leave_out: frozenset[str] = frozenset()) -> dict[str, float]:
+    """Content terms without numbers and dates (and without `leave_out`)."""
+    return {
+        t: w for t, w in reading.weights.items() if t not in reading.calendar and t not in leave_out
+    }
+
+
+def _shares(ours: dict[str, float], theirs: dict[str, float]) -> tuple[float, float]:
+    """The share of each sentence's content weight that the other one states too."""
+    if not ours or not theirs:
+        return 0.0, 0.0
+    shared = ours.keys() & theirs.keys()
+    return (
+        sum(ours[t] for t in shared) / sum(ours.values()),
+        sum(theirs[t] for t in shared) / sum(theirs.values()),
+    )
+
+
+def _opposite(ours: Reading, theirs: Reading) -> tuple[str, str] | None:
+    """Opposed words (from OPPOSITES) in sentences that otherwise say the same thing."""
+    for left, right in OPPOSITES:
+        for mine, other in ((left, right), (right, left)):
+            if not (mine & set(ours.terms) and other & set(theirs.terms)) or other & set(ours.terms):
+                continue
+            rest = _shares(_plain_terms(ours, mine), _plain_terms(theirs, other))
+            if max(rest) >= SAME_THING:
+                return _phrase(ours.text, mine), _phrase(theirs.text, other)
+    return None
+
+
+def _phrase(text: str, stems: frozenset[str]) -> str:
+    """The words around the first word of `text` whose term is in `stems`."""
+    words = text.split()
+    for i, word in enumerate(words):
+        if term(re.sub(r"\W", "", word.lower()), "en") in stems:
+            return " ".join(words[max(0, i - 2) : i + 1]).strip(",.;:")
+    return ""
+
+
+def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | None:
+    """The value on which `reading` contradicts known facts about the same thing, if any.
+
+    A slot conflicts only when no known fact about the same thing agrees with our value: a
+    copy of a fact that others contradict is still a copy.
+    """
+    ours_terms = _plain_terms(reading)
+    ours_values = _values(reading.text)
+    found: dict[tuple[str, str, str], list[Known]] = {}
+    agreed: set[str] = set()
+    for known in candidates:
+        if known.reading.lang != reading.lang:
+            continue
+        theirs_terms = _plain_terms(known.reading)
+        ours_share, theirs_share = _shares(ours_terms, theirs_terms)
+        if min(ours_share, theirs_share) >= SAME_VALUE_SLOT:
+            theirs_values = _values(known.fact.text)
+            for slot in ours_values.keys() & theirs_values.keys():
+                if ours_values[slot].keys() & theirs_values[slot].keys():
+                    agreed.add(slot)
+                    continue
+                ours = ", ".join(ours_values[slot].values())
+                theirs = ", ".join(theirs_values[slot].values())
+                found.setdefault((slot, ours, theirs), []).append(known)
+        opposite = _opposite(reading, known.reading)
+        if opposite:
+            found.setdefault(("yes/no", *opposite), []).append(known)
+    found = {key: known for key, known in found.items() if key[0] not in agreed}
+    if not found:
+        return None
+    (slot, ours, theirs), known = max(found.items(), key=lambda item: len(item[1]))
+    return Conflict(slot.split(":")[0], ours, theirs, tuple(known))

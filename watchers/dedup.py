@@ -1,0 +1,85 @@
+"""Locality-sensitive integer keys: texts that say nearly the same thing share keys.
+
+Every key is a non-negative integer below 2**63 (it fits a PostgreSQL BIGINT) and is computed
+with blake2b, never Python's salted `hash()`, so keys are the same in every process.
+
+- `fact_keys`: a MinHash signature of the sentence's content terms, one key per row
+  (`FACT_ROWS` rows, one row per band; each row's minimum XOR a fixed per-row salt). Two sentences whose term sets have Jaccard
+  similarity J share about `FACT_ROWS * J` keys, so even a paraphrase shares a few.
+- `wording_keys`: a bottom-k sketch of the story's term bigrams (its wording): the
+  `STORY_SKETCH` smallest bigram hashes. Copies share most of them; other stories few.
+- `anchor_keys`: one key per language-neutral anchor of the story (number, month, weekday),
+  so a story told in another language can still find the stories that share its anchors.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from hashlib import blake2b
+
+from watchers.words import Reading
+
+FACT_ROWS = 12
+STORY_SKETCH = 24
+_MASK63 = (1 << 63) - 1
+_PRIME = (1 << 61) - 1
+
+
+def stable_hash(text: str) -> int:
+    """A 63-bit hash of `text` that never changes between runs or machines."""
+    return int.from_bytes(blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") & _MASK63
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[tuple[int, int], ...]:
+    """FACT_ROWS fixed (a, b) pairs of the universal hash family (a*x + b) mod 2**61-1."""
+    pairs = []
+    for row in range(FACT_ROWS):
+        a = stable_hash(f"newsdelta:minhash:a:{row}") % (_PRIME - 1) + 1
+        b = stable_hash(f"newsdelta:minhash:b:{row}") % _PRIME
+        pairs.append((a, b))
+    return tuple(pairs)
+
+
+@lru_cache(maxsize=200_000)
+def _rows(term: str) -> tuple[int, ...]:
+    """The term's value under every MinHash row permutation (cached: terms repeat a lot)."""
+    h = stable_hash(term)
+    return tuple((a * h + b) % _PRIME for a, b in _permutations())
+
+
+@lru_cache(maxsize=1)
+def _row_salts() -> tuple[int, ...]:
+    """One fixed 61-bit salt per row, so equal minima in different rows give different keys."""
+    return tuple(stable_hash(f"newsdelta:minhash:row:{row}") & _PRIME for row in range(FACT_ROWS))
+
+
+def fact_keys(reading: Reading) -> tuple[int, ...]:
+    """MinHash row keys of one sentence's content terms (empty if it has none)."""
+    rows = [_rows(t) for t in set(reading.terms)]
+    if not rows:
+        return ()
+    return tuple(map(int.__xor__, map(min, zip(*rows)), _row_salts()))
+
+
+def wording_keys(readings: Sequence[Reading]) -> tuple[int, ...]:
+    """Bottom-k sketch of the story's term bigrams (single terms for one-term sentences)."""
+    shingles: set[str] = set()
+    for reading in readings:
+        terms = reading.terms
+        pairs = zip(terms, terms[1:], strict=False) if len(terms) > 1 else [(t, "") for t in terms]
+        shingles.update(f"{first} {second}" for first, second in pairs)
+    return tuple(sorted(heapq.nsmallest(STORY_SKETCH, map(_shingle_hash, shingles))))
+
+
+@lru_cache(maxsize=200_000)
+def _shingle_hash(shingle: str) -> int:
+    return stable_hash(f"wording:{shingle}")
+
+
+def anchor_keys(readings: Iterable[Reading]) -> tuple[int, ...]:
+    """One key per number, month and weekday the story mentions."""
+    anchors = {a for reading in readings for a in reading.numbers | reading.dates}
+    return tuple(sorted(stable_hash(f"anchor:{anchor}") for anchor in anchors))

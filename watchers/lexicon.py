@@ -1,0 +1,97 @@
+"""Small word lists the engine reads text with: synonyms, calendar words, opposites.
+
+- `SYNONYMS`: groups of English news words that say the same thing; every word of a group is
+  compared as the group's first word (after stemming), so "inked a pact" reads as "signed a
+  treaty". Kept small and generic to news wording, never to one story.
+- `MONTHS` / `WEEKDAYS`: calendar words in English, German, Russian (all case forms), Persian
+  and Arabic, mapped to their number, so dates compare across wording and language.
+- `OPPOSITES`: pairs of word-stem sets that cannot both describe one fact (renews
+  automatically / by consent; ratified / rejected); used to name yes/no conflicts.
+- `NUMBER_WORDS`: English number words written as digits, from three: "one" is mostly a
+  pronoun and "two" mostly pairs ("the two countries").
+"""
+
+from __future__ import annotations
+
+SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("signed", "inked", "sealed", "concluded", "clinched"),
+    ("treaty", "pact", "accord", "agreement", "deal", "compact"),
+    ("strengthen", "bolster", "boost", "enhance", "deepen", "reinforce", "cement", "solidify"),
+    ("cooperation", "collaboration", "cooperate", "collaborate"),
+    ("exercises", "drills", "manoeuvres", "maneuvers", "wargames"),
+    ("ties", "relations", "relationship", "links", "bonds"),
+    ("countries", "nations"),
+    ("concerns", "worries", "alarm", "unease", "disquiet", "anxiety"),
+    ("comprehensive", "broad", "sweeping", "wide-ranging", "far-reaching"),
+    ("defence", "defense"),
+    ("ratify", "ratification", "approve", "approval", "endorse"),
+    ("lawmakers", "legislators", "deputies", "parliamentarians", "mps", "senators"),
+    ("parliament", "legislature"),
+    ("visit", "trip"),
+    ("renew", "extend", "prolong"),
+    ("force", "effect"),
+    ("ships", "vessels", "warships"),
+    ("aimed", "directed", "targeted"),
+    ("intend", "plan", "aim", "seek"),
+    ("threat", "danger"),
+    ("talks", "negotiations", "discussions"),
+    ("western", "west"),
+)
+
+_EN_MONTHS = (
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+    ("october", "oct"), ("november", "nov"), ("december", "dec"),
+)  # fmt: skip
+_DE_MONTHS = (
+    "januar februar märz april mai juni juli august september oktober november dezember"
+).split()
+_RU_MONTHS = (
+    ("январь", "января", "январе"), ("февраль", "февраля", "феврале"), ("март", "марта", "марте"),
+    ("апрель", "апреля", "апреле"), ("май", "мая", "мае"), ("июнь", "июня", "июне"),
+    ("июль", "июля", "июле"), ("август", "августа", "августе"),
+    ("сентябрь", "сентября", "сентябре"), ("октябрь", "октября", "октябре"),
+    ("ноябрь", "ноября", "ноябре"), ("декабрь", "декабря", "декабре"),
+)  # fmt: skip
+_FA_MONTHS = "ژانویه فوریه مارس آوریل مه ژوئن ژوئیه اوت سپتامبر اکتبر نوامبر دسامبر".split()
+_AR_MONTHS = "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر".split()
+
+
+def _calendar(*tables: tuple | list) -> dict[str, int]:
+    mapping: dict[str, int] = {}
+    for table in tables:
+        for number, forms in enumerate(table, start=1):
+            for form in (forms,) if isinstance(forms, str) else forms:
+                mapping.setdefault(form, number)
+    return mapping
+
+
+MONTHS: dict[str, int] = _calendar(_EN_MONTHS, _DE_MONTHS, _RU_MONTHS, _FA_MONTHS, _AR_MONTHS)
+WEEKDAYS: dict[str, int] = _calendar(
+    "monday tuesday wednesday thursday friday saturday sunday".split(),
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag".split(),
+    (
+        ("понедельник", "понедельника"), ("вторник", "вторника"), ("среда", "среду"),
+        ("четверг", "четверга"), ("пятница", "пятницу"), ("суббота", "субботу"),
+        ("воскресенье",),
+    ),
+    "دوشنبه سهشنبه چهارشنبه پنجشنبه جمعه شنبه یکشنبه".split(),
+    "الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت الأحد".split(),
+)  # fmt: skip
+
+OPPOSITES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (frozenset({"automat", "tacit"}), frozenset({"consent", "mutual"})),
+    (frozenset({"ratifi", "ratif", "adopt", "pass"}), frozenset({"reject", "veto", "block"})),
+    (frozenset({"includ"}), frozenset({"exclud", "omit"})),
+    (frozenset({"increas", "rise", "rose", "grow", "grew"}), frozenset({"decreas", "fell", "fall"})),
+    (frozenset({"confirm"}), frozenset({"deni", "deny"})),
+)
+
+NUMBER_WORDS: dict[str, str] = {
+    word: str(number)
+    for number, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+    if number > 2
+} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"}

@@ -1,0 +1,78 @@
+"""Ordered schema migrations: the list index + 1 is the schema version.
+
+Append, never edit: a database at version N runs migrations N+1… in one transaction each.
+`{pk}` becomes the backend's auto-increment primary key. Unique constraints are the
+memory of the system: a story key, an alert per story and topic, a delivery per alert and
+channel, a subscription per channel and topic can each exist once.
+"""
+
+from __future__ import annotations
+
+from .db import Database
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE feeds (
+            id {pk}, url TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+            origin TEXT NOT NULL DEFAULT 'config', interval_s INTEGER,
+            paused INTEGER NOT NULL DEFAULT 0, added_by TEXT,
+            etag TEXT, last_modified TEXT,
+            next_check_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+            last_polled_at DOUBLE PRECISION, last_success_at DOUBLE PRECISION,
+            polls INTEGER NOT NULL DEFAULT 0, successes INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+            warned INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT, lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+            created_at DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE stories (
+            id {pk}, key TEXT NOT NULL UNIQUE, cluster_id BIGINT,
+            feed_id BIGINT, title TEXT NOT NULL, source TEXT NOT NULL, link TEXT,
+            published DOUBLE PRECISION, seen_at DOUBLE PRECISION NOT NULL,
+            verdict TEXT NOT NULL, topics TEXT NOT NULL DEFAULT '',
+            label TEXT NOT NULL, why TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX stories_cluster ON stories (cluster_id)",
+        "CREATE TABLE story_keys (key BIGINT NOT NULL, story_id BIGINT NOT NULL)",
+        "CREATE INDEX story_keys_key ON story_keys (key)",
+        """CREATE TABLE facts (
+            id {pk}, story_id BIGINT NOT NULL, text TEXT NOT NULL, source TEXT NOT NULL,
+            link TEXT, published DOUBLE PRECISION, is_new INTEGER NOT NULL,
+            seen_at DOUBLE PRECISION NOT NULL)""",
+        "CREATE INDEX facts_story ON facts (story_id)",
+        "CREATE TABLE fact_keys (key BIGINT NOT NULL, fact_id BIGINT NOT NULL)",
+        "CREATE INDEX fact_keys_key ON fact_keys (key)",
+        """CREATE TABLE alerts (
+            id {pk}, kind TEXT NOT NULL, dedupe TEXT NOT NULL UNIQUE,
+            story_id BIGINT, cluster_id BIGINT, topic TEXT, verdict TEXT,
+            payload TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE subscriptions (
+            id {pk}, platform TEXT NOT NULL, channel TEXT NOT NULL, topic TEXT NOT NULL,
+            created_by TEXT, created_at DOUBLE PRECISION NOT NULL, paused_reason TEXT,
+            UNIQUE (platform, channel, topic))""",
+        """CREATE TABLE deliveries (
+            id {pk}, alert_id BIGINT NOT NULL, platform TEXT NOT NULL, channel TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+            claimed_by TEXT, claim_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+            maybe_sent INTEGER NOT NULL DEFAULT 0, ref TEXT, last_error TEXT,
+            created_at DOUBLE PRECISION NOT NULL, sent_at DOUBLE PRECISION,
+            UNIQUE (alert_id, platform, channel))""",
+        "CREATE INDEX deliveries_due ON deliveries (status, platform, next_attempt_at)",
+        """CREATE TABLE threads (
+            cluster_id BIGINT NOT NULL, platform TEXT NOT NULL, channel TEXT NOT NULL,
+            ref TEXT NOT NULL, PRIMARY KEY (cluster_id, platform, channel))""",
+    ],
+]
+
+
+def migrate(db: Database) -> int:
+    """Bring the schema to the newest version; returns the version reached."""
+    pk = "INTEGER PRIMARY KEY" if db.dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    with db.transaction(lock_key=7_400_001):
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = db.one("SELECT MAX(version) AS v FROM schema_version")
+        current = int(row["v"]) if row and row["v"] is not None else 0
+        for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
+            for statement in statements:
+                db.execute(statement.replace("{pk}", pk))
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    return len(MIGRATIONS)

@@ -1,0 +1,208 @@
+"""The outbox: alerts and notices waiting for channels, subscriptions, threads.
+
+A delivery row is one message for one channel, created in the same transaction as its
+alert. Senders claim rows with a lease (`claim_deliveries`), send, then mark them sent; a
+row whose lease ran out while 'sending' is claimable again and flagged `maybe_sent`, so the
+platform adapter can check before posting twice. Unique (alert, platform, channel) makes a
+second delivery of the same alert to the same channel impossible.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .db import Database, Row
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed delivery with what is needed to send it."""
+
+    id: int
+    alert_id: int
+    platform: str
+    channel: str
+    kind: str
+    payload: dict[str, Any]
+    cluster_id: int | None
+    attempts: int
+    maybe_sent: bool
+
+    @property
+    def key(self) -> str:
+        """Stable across retries and restarts; short enough for a Discord nonce."""
+        return f"nd{self.id}-{self.alert_id}"
+
+
+class OutboxMixin:
+    db: Database
+
+    # -- subscriptions -----------------------------------------------------------------
+    def subscribe(self, platform: str, channel: str, topic: str, by: str, now: float) -> bool:
+        """True when new; re-subscribing a paused subscription resumes it."""
+        with self.db.transaction():
+            row = self.db.one(
+                "SELECT paused_reason FROM subscriptions "
+                "WHERE platform = ? AND channel = ? AND topic = ?",
+                (platform, channel, topic),
+            )
+            if row is not None:
+                self.db.execute(
+                    "UPDATE subscriptions SET paused_reason = NULL "
+                    "WHERE platform = ? AND channel = ? AND topic = ?",
+                    (platform, channel, topic),
+                )
+                return row["paused_reason"] is not None
+            self.db.execute(
+                "INSERT INTO subscriptions (platform, channel, topic, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (platform, channel, topic, by, now),
+            )
+            return True
+
+    def unsubscribe(self, platform: str, channel: str, topic: str) -> bool:
+        return (
+            self.db.execute(
+                "DELETE FROM subscriptions WHERE platform = ? AND channel = ? AND topic = ?",
+                (platform, channel, topic),
+            )
+            > 0
+        )
+
+    def subscriptions(self, platform: str | None = None, channel: str | None = None) -> list[Row]:
+        where, params = ["1 = 1"], []
+        if platform is not None:
+            where.append("platform = ?")
+            params.append(platform)
+        if channel is not None:
+            where.append("channel = ?")
+            params.append(channel)
+        return self.db.query(
+            f"SELECT * FROM subscriptions WHERE {' AND '.join(where)} "
+            "ORDER BY platform, channel, topic",
+            params,
+        )
+
+    def pause_channel(self, platform: str, channel: str, reason: str) -> int:
+        """Pause every subscription of a channel that is gone; returns how many."""
+        with self.db.transaction():
+            n = self.db.execute(
+                "UPDATE subscriptions SET paused_reason = ? WHERE platform = ? AND channel = ? "
+                "AND paused_reason IS NULL",
+                (reason, platform, channel),
+            )
+            self.db.execute(
+                "UPDATE deliveries SET status = 'dropped', last_error = ?, claimed_by = NULL "
+                "WHERE platform = ? AND channel = ? AND status IN ('pending', 'sending')",
+                (reason, platform, channel),
+            )
+        return n
+
+    # -- notices -----------------------------------------------------------------------
+    def add_notice(self, dedupe: str, payload: dict[str, Any], now: float) -> int | None:
+        """A notice (feed failing / recovered) for every channel with an active subscription.
+        `dedupe` makes it once-only across processes."""
+        with self.db.transaction():
+            row = self.db.one(
+                "INSERT INTO alerts (kind, dedupe, payload, created_at) VALUES "
+                "('notice', ?, ?, ?) ON CONFLICT (dedupe) DO NOTHING RETURNING id",
+                (dedupe, json.dumps(payload, ensure_ascii=False), now),
+            )
+            if row is None:
+                return None
+            self.db.execute(
+                "INSERT INTO deliveries (alert_id, platform, channel, created_at) "
+                "SELECT DISTINCT ?, platform, channel, ? FROM subscriptions "
+                "WHERE paused_reason IS NULL AND platform <> 'console' "
+                "ON CONFLICT (alert_id, platform, channel) DO NOTHING",
+                (row["id"], now),
+            )
+            return int(row["id"])
+
+    # -- deliveries --------------------------------------------------------------------
+    def claim_deliveries(
+        self, platforms: Sequence[str], owner: str, now: float, lease_s: float, limit: int
+    ) -> list[Delivery]:
+        """Claim due deliveries for these platforms, oldest first."""
+        if not platforms:
+            return []
+        skip = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
+        marks = ", ".join("?" * len(platforms))
+        with self.db.transaction():
+            rows = self.db.query(
+                "UPDATE deliveries SET maybe_sent = CASE WHEN status = 'sending' THEN 1 "
+                "ELSE maybe_sent END, status = 'sending', claimed_by = ?, claim_until = ?, "
+                "attempts = attempts + 1 WHERE id IN (SELECT id FROM deliveries "
+                f"WHERE platform IN ({marks}) AND status IN ('pending', 'sending') "
+                f"AND next_attempt_at <= ? AND claim_until <= ? ORDER BY id LIMIT ?{skip}) "
+                "RETURNING id",
+                (owner, now + lease_s, *platforms, now, now, limit),
+            )
+            if not rows:
+                return []
+            ids = [r["id"] for r in rows]
+            full = self.db.query(
+                "SELECT d.id, d.alert_id, d.platform, d.channel, d.attempts, d.maybe_sent, "
+                "a.kind, a.payload, a.cluster_id FROM deliveries d "
+                f"JOIN alerts a ON a.id = d.alert_id WHERE d.id IN ({', '.join('?' * len(ids))}) "
+                "ORDER BY d.id",
+                ids,
+            )
+        return [
+            Delivery(
+                id=r["id"],
+                alert_id=r["alert_id"],
+                platform=r["platform"],
+                channel=r["channel"],
+                kind=r["kind"],
+                payload=json.loads(r["payload"]),
+                cluster_id=r["cluster_id"],
+                attempts=r["attempts"],
+                maybe_sent=bool(r["maybe_sent"]),
+            )
+            for r in full
+        ]
+
+    def mark_sent(self, delivery: Delivery, ref: str | None, now: float) -> None:
+        """Record the send; the first message of a story in a channel becomes its thread."""
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE deliveries SET status = 'sent', ref = ?, sent_at = ?, "
+                "claimed_by = NULL, last_error = NULL WHERE id = ?",
+                (ref, now, delivery.id),
+            )
+            if ref and delivery.cluster_id is not None:
+                self.db.execute(
+                    "INSERT INTO threads (cluster_id, platform, channel, ref) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (delivery.cluster_id, delivery.platform, delivery.channel, ref),
+                )
+
+    def retry_later(self, delivery: Delivery, error: str, at: float, maybe_sent: bool) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, last_error = ?, "
+            "claimed_by = NULL, claim_until = 0, maybe_sent = ? WHERE id = ?",
+            (at, error, int(maybe_sent or delivery.maybe_sent), delivery.id),
+        )
+
+    def release_claims(self) -> int:
+        """Single-process start: claims left by a dead run are free now (maybe sent)."""
+        return self.db.execute(
+            "UPDATE deliveries SET claim_until = 0, maybe_sent = 1 WHERE status = 'sending'"
+        )
+
+    def thread_ref(self, cluster_id: int | None, platform: str, channel: str) -> str | None:
+        if cluster_id is None:
+            return None
+        row = self.db.one(
+            "SELECT ref FROM threads WHERE cluster_id = ? AND platform = ? AND channel = ?",
+            (cluster_id, platform, channel),
+        )
+        return row["ref"] if row else None
+
+    def delivery_counts(self) -> dict[str, int]:
+        rows = self.db.query("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")
+        return {r["status"]: int(r["n"]) for r in rows}

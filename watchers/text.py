@@ -1,0 +1,129 @@
+"""A story body as sentences: HTML flattened, hard-wrapped lines joined, page chrome dropped.
+
+`sentences(text)` is what the engine calls a story's statements. It accepts plain text or light
+HTML, joins lines a wire service hard-wrapped, removes a leading dateline ("MOSCOW, Jan 17
+(Reuters) -", "Shafaq News/"), splits sentences (keeping "Jan.", "U.S.", "Mr." intact), and
+leaves out everything that is page furniture rather than news: bylines, timestamps, photo
+credits, "Read more" and share links, newsletter boxes, "Source: https://…" lines, headings
+and sidebar lists (short lines without a full stop), and lines addressed to a summariser or
+an AI ("Ignore previous instructions…"), which are text to drop, never orders to follow.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from watchers.chrome import is_chrome
+
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|blockquote|figure|figcaption|"
+                        r"table|tr|section|article|header|footer|aside)\b[^>]*>", re.I)  # fmt: skip
+_DROP_ELEMENT = re.compile(r"<(script|style|figcaption)\b.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+_TERMINAL = ".!?؟。…\"”’»)"
+_DATELINE = re.compile(
+    r"^(?:\[[^\]]{1,30}\]\s*)*(?:[A-Z][\w .'’-]{1,30}?(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?)?\s*"
+    r"\([A-Za-z .&/-]{1,30}\)\s*[-–—:]+\s*"  # Moscow, Jan 17 (Reuters) -
+    r"|[A-Z][A-Z .'’-]{2,30}(?:,\s*[A-Z][\w .]{1,20})?\s*[-–—:]+\s+"  # MOSCOW — / TEHRAN, Iran:
+    r"|[A-Z][\w ]{1,30}/\s+"  # Shafaq News/
+    r"|By\s+(?:[A-Z][\w.'’-]*\s+){1,5}(?:staff|correspondents?|reporters?|desk|editors?)\s+)"
+)
+_CLAUSE = re.compile(r"\s*[,;:–—]\s+|\s+(?:and|but|while|whereas|although|though|after|before)\s+")
+_BOUNDARY = re.compile(r"[.!?؟]+[\"”’»)]*\s+")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st prof gen col lt sgt rep sen gov jan feb mar apr jun jul aug sep sept oct "
+    "nov dec no vs etc inc ltd co corp jr sr approx".split()
+)
+_JOINING_WORDS = frozenset(
+    "a an the and or but of to in on at by for with from as that which who whose its their his "
+    "her its our".split()
+)
+HEADING_WORDS = 15  # a stand-alone line this short without a full stop is a heading or a link
+MIN_WORDS = 4  # fewer words make a label ("Economy."), not a statement
+CLAUSE_WORDS = 5  # a shorter piece of a sentence joins its neighbour
+FRAMING = 2  # sentences before a wire dateline that are the outlet's own introduction
+
+
+def plain_text(text: str) -> str:
+    """The text of a feed body: tags removed (blocks become paragraphs), entities decoded."""
+    if "<" in text and _TAG.search(text):
+        text = _DROP_ELEMENT.sub("\n\n", text)
+        text = _TAG.sub("", _BLOCK_TAG.sub("\n\n", text))
+    text = html.unescape(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\n\s*\n\s*", "\n\n", text).strip()
+
+
+def _joins(line: str, following: str) -> bool:
+    """Whether a hard line break between these two lines sits inside one sentence."""
+    if not line or line.endswith(tuple(_TERMINAL + ":")):
+        return False
+    last = line.split()[-1].lower()
+    return following[:1].islower() or last in _JOINING_WORDS or len(line) >= 50
+
+
+def _lines(block: str) -> list[str]:
+    """The lines of a paragraph, hard-wrapped pieces joined, one-sentence chrome lines left out."""
+    lines: list[str] = []
+    for raw in block.split("\n"):
+        line = raw.strip()
+        if not line or (is_chrome(line) and len(split_sentences(line)) == 1):
+            continue
+        if lines and _joins(lines[-1], line):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences of one paragraph; abbreviations and lower-case continuations do not split."""
+    pieces, start = [], 0
+    for match in _BOUNDARY.finditer(paragraph):
+        before = paragraph[start : match.start()].split()
+        word = before[-1].lower().rstrip(".") if before else ""
+        following = paragraph[match.end() : match.end() + 1]
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or following.islower():
+            continue
+        pieces.append(paragraph[start : match.end()].strip())
+        start = match.end()
+    pieces.append(paragraph[start:].strip())
+    return [piece for piece in pieces if piece]
+
+
+def clauses(sentence: str) -> list[str]:
+    """The clauses of a sentence, split at punctuation and conjunctions (short bits merged)."""
+    pieces: list[str] = []
+    for piece in _CLAUSE.split(sentence):
+        if pieces and len(pieces[-1].split()) < CLAUSE_WORDS:
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    if len(pieces) > 1 and len(pieces[-1].split()) < CLAUSE_WORDS:
+        last = pieces.pop()
+        pieces[-1] = f"{pieces[-1]} {last}"
+    return pieces
+
+
+def _is_heading(line: str) -> bool:
+    return not line.endswith(tuple(_TERMINAL)) and len(line.split()) < HEADING_WORDS
+
+
+def sentences(text: str) -> list[str]:
+    """The statements of a story body, in order, without page chrome or headings.
+
+    A wire dateline ("MOSCOW, Jan 17 (Reuters) -") marks where the wire copy starts: it is
+    removed, and up to `FRAMING` sentences before it are the outlet's own framing, dropped too.
+    """
+    lines = [line for block in plain_text(text).split("\n\n") for line in _lines(block)]
+    found: list[str] = []
+    for line in lines:
+        if _is_heading(line):
+            continue
+        for sentence in split_sentences(line):
+            body = _DATELINE.sub("", sentence, count=1)
+            if body != sentence and len(found) <= FRAMING:
+                found.clear()
+            if len(body.split()) >= MIN_WORDS and not is_chrome(body):
+                found.append(body)
+    return found

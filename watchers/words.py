@@ -1,0 +1,166 @@
+"""Words of one sentence, normalised for comparison: terms, rarity weights and anchors.
+
+`read(sentence)` is the engine's view of a sentence. It guesses the language from the script
+(Cyrillic → ru, Persian letters → fa, other Arabic script → ar, German function words → de,
+otherwise en), splits Unicode words, lower-cases them, drops possessives, maps Persian and
+Eastern Arabic digits to ASCII, stems with the matching snowball stemmer and folds a small
+lexicon of news synonyms (inked/sealed → signed, pact/accord → treaty, bolster → strengthen)
+onto one term. Words more frequent than `FUNCTION_ZIPF` (wordfreq zipf scale) carry no
+content; every other term weighs `7 - zipf` (at least 0.5), so unknown words weigh most.
+
+Anchors are what a new fact usually brings: numbers (not elapsed time: "seven months after"),
+dates (months and weekdays in five
+languages) and proper names (capitalised rare words; only in scripts that have case and not in
+German, whose nouns are all capitalised). Everything is cached: the same known sentence is
+read once per process. Never raises on any Unicode input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+from wordfreq import zipf_frequency
+
+from watchers.lexicon import MONTHS, NUMBER_WORDS, SYNONYMS, WEEKDAYS
+
+FUNCTION_ZIPF = 6.0  # "said", "also", "their" and more frequent words carry no content
+NAME_ZIPF = 4.5  # a capitalised word rarer than this is a proper name
+FIRST_WORD_NAME_ZIPF = 3.0  # stricter for the first word, which is capitalised anyway
+
+_UNITS = frozenset("hour hours day days week weeks month months year years".split())
+_RELATIVE = frozenset("after ago later earlier since before on".split())
+_STEMMERS = {"en": "english", "de": "german", "ru": "russian", "fa": "persian", "ar": "arabic"}
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_ABBREVIATION = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+_ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640\u200C\u200D\u200F\u200E]")
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه"})
+_GERMAN = frozenset("der die das und nicht mit ist den dem des ein eine einer sich auf für von".split())
+_ENGLISH = frozenset("the and of to in is with for on that was by from at as".split())
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Reading:
+    """One sentence as the engine compares it. `weights` maps each content term to its rarity."""
+
+    text: str
+    lang: str
+    terms: tuple[str, ...]  # content terms in reading order (repeats kept)
+    weights: dict[str, float]
+    numbers: frozenset[str]
+    dates: frozenset[str]  # "m1".."m12" for months, "w1".."w7" for weekdays
+    names: frozenset[str]  # terms of proper names
+    calendar: frozenset[str]  # terms that are numbers, months or weekdays
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+    @property
+    def anchors(self) -> frozenset[str]:
+        return self.numbers | self.dates | self.names
+
+
+def guess_language(text: str) -> str:
+    """The language of `text` as far as its script and function words tell (default "en")."""
+    if re.search(r"[\u0400-\u04FF]", text):
+        return "ru"
+    if re.search(r"[\u0600-\u06FF]", text):
+        return "fa" if re.search(r"[پچژگکی]", text) else "ar"
+    words = [w.lower() for w in _WORD.findall(text)]
+    german = sum(w in _GERMAN for w in words) + sum(ch in "äöüß" for ch in text.lower())
+    return "de" if german > sum(w in _ENGLISH for w in words) else "en"
+
+
+def surface_words(text: str) -> list[str]:
+    """The Unicode words of `text`: digits in ASCII, Arabic marks and joiners removed."""
+    text = _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), text)
+    return _WORD.findall(_ARABIC_MARKS.sub("", text.translate(_DIGITS)))
+
+
+@lru_cache(maxsize=200_000)
+def zipf(word: str, lang: str) -> float:
+    """wordfreq's zipf frequency of a lower-case word (0 for unknown words)."""
+    return zipf_frequency(word, lang)
+
+
+@lru_cache(maxsize=200_000)
+def term(word: str, lang: str) -> str:
+    """The comparable form of a lower-case word: stemmed, synonyms folded, letters unified."""
+    if word.isdecimal():
+        return word
+    algorithm = _STEMMERS.get(lang, "english")
+    stem = snowballstemmer.stemmer(algorithm).stemWord(word)
+    if lang == "en":
+        stem = _synonym_terms().get(stem, stem)
+    return stem.translate(_LETTERS)
+
+
+@lru_cache(maxsize=1)
+def _synonym_terms() -> dict[str, str]:
+    stem = snowballstemmer.stemmer("english").stemWord
+    return {stem(word): stem(group[0]) for group in SYNONYMS for word in group}
+
+
+def _lower(word: str) -> str:
+    low = word.lower()
+    for suffix in ("'s", "’s"):
+        if low.endswith(suffix) and len(low) > len(suffix) + 1:
+            return low[: -len(suffix)]
+    return low
+
+
+def _date(low: str, surface: str, first: bool) -> str | None:
+    if low == "may" and (surface != "May" or first):
+        return None
+    if low in MONTHS:
+        return f"m{MONTHS[low]}"
+    return f"w{WEEKDAYS[low]}" if low in WEEKDAYS else None
+
+
+def _is_name(surface: str, low: str, lang: str, first: bool) -> bool:
+    if lang not in ("en", "ru") or not surface[:1].isupper() or len(low) < 2 or low.isdecimal():
+        return False
+    return zipf(low, lang) < (FIRST_WORD_NAME_ZIPF if first else NAME_ZIPF)
+
+
+def _elapsed(words: list[str], position: int) -> bool:
+    """Whether the number at `position` counts time since something ("seven months after")."""
+    following = [w.lower() for w in words[position + 1 : position + 3]]
+    return len(following) == 2 and following[0] in _UNITS and following[1] in _RELATIVE
+
+
+@lru_cache(maxsize=100_000)
+def read(sentence: str) -> Reading:
+    """Read one sentence: its content terms with weights, and its anchors."""
+    lang = guess_language(sentence)
+    terms: list[str] = []
+    weights: dict[str, float] = {}
+    numbers, dates, names, calendar = set(), set(), set(), set()
+    words = surface_words(sentence)
+    for position, surface in enumerate(words):
+        low = _lower(surface)
+        low = NUMBER_WORDS.get(low, low) if lang == "en" else low
+        when = _date(low, surface, position == 0)
+        if when:
+            dates.add(when)
+        frequency = zipf(low, lang)
+        if frequency >= FUNCTION_ZIPF and not low.isdecimal():
+            continue
+        found = term(low, lang)
+        terms.append(found)
+        weights[found] = max(weights.get(found, 0.0), max(0.5, 7.0 - frequency))
+        if low.isdecimal() or when:
+            calendar.add(found)
+        if low.isdecimal() and not _elapsed(words, position):
+            numbers.add(str(int(low)))
+        elif not when and _is_name(surface, low, lang, position == 0):
+            names.add(found)
+    return Reading(
+        sentence, lang, tuple(terms), weights, frozenset(numbers), frozenset(dates),
+        frozenset(names), frozenset(calendar),
+    )  # fmt: skip
+
