@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="poll on a schedule and deliver to every configured platform")
+    sub.add_parser("watch", help="scaled out: only poll and judge (scheduler + pipeline)")
+    serve = sub.add_parser("serve", help="scaled out: only commands and delivery for a platform")
+    serve.add_argument("platform", choices=["slack", "discord"])
     poll = sub.add_parser("poll", help="poll due feeds and deliver")
     poll.add_argument(
         "--once", action="store_true", required=True, help="one pass over due feeds, then exit"
@@ -52,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--jsonl", action="store_true", help="one JSON object per item on stdout")
     rp.add_argument("feeds", nargs="+", metavar="FEED", help="feed file paths or URLs")
     sub.add_parser("check-config", help="validate and print the configuration (secrets masked)")
+    bench = sub.add_parser("bench", help="measure speed against references in the same run")
+    bench.add_argument("--quick", action="store_true", help="small sizes: under a minute")
     ev = sub.add_parser("eval", help="score verdicts on a labelled evaluation set")
     ev.add_argument("path", type=Path, help="a .jsonl file or a folder of them")
     return p
@@ -89,6 +94,10 @@ def _dispatch(args: argparse.Namespace, config: Config, secrets: Secrets) -> int
         return asyncio.run(run_demo(config))
     if command == "facts":
         return _facts(config, " ".join(args.query))
+    if command == "bench":
+        from .bench import run_bench
+
+        return run_bench(args.quick)
     if command == "eval":
         from watchers.evaluate import run_eval
 
@@ -98,7 +107,20 @@ def _dispatch(args: argparse.Namespace, config: Config, secrets: Secrets) -> int
 
     if command == "poll":
         return asyncio.run(poll_once(config, secrets))
-    asyncio.run(serve(config, secrets, Roles()))
+    if command == "serve" and not (
+        secrets.slack if args.platform == "slack" else secrets.discord_token
+    ):
+        needs = {
+            "slack": "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)",
+            "discord": "DISCORD_TOKEN",
+        }[args.platform]
+        raise ConfigError(f"serve {args.platform}: {needs} must be set in the environment")
+    roles = {
+        "run": Roles(),
+        "watch": Roles(watch=True, platforms=("console",)),
+        "serve": Roles(watch=False, platforms=(getattr(args, "platform", ""),)),
+    }[command]
+    asyncio.run(serve(config, secrets, roles))
     return 0
 
 

@@ -41,6 +41,8 @@ class Settings:
     max_concurrency: int = 20
     per_host: int = 2
     failures_before_warning: int = 3
+    feed_lease: int = 300
+    delivery_lease: int = 120
     console: bool = True
     user_agent: str = USER_AGENT
 
@@ -196,6 +198,8 @@ def _parse_main(r: _Reader, base: Path, env: Mapping[str, str]) -> Settings:
         max_concurrency=r.get("max_concurrency", "int", 20, _positive),
         per_host=r.get("per_host", "int", 2, _positive),
         failures_before_warning=r.get("failures_before_warning", "int", 3, _positive),
+        feed_lease=r.get("feed_lease", "int", 300, _positive),
+        delivery_lease=r.get("delivery_lease", "int", 120, _positive),
         console=r.get("console", "bool", True),
     )
     r.done()

@@ -47,6 +47,7 @@ def pipeline_settings(config: Config) -> PipelineSettings:
         first_poll_max_age=s.first_poll_max_age,
         max_items_per_feed=s.max_items_per_feed,
         failures_before_warning=s.failures_before_warning,
+        lease_s=float(s.feed_lease),
     )
 
 
@@ -148,7 +149,12 @@ async def serve(config: Config, secrets: Secrets, roles: Roles) -> None:
             if platforms:
                 if store.dialect == "sqlite":
                     store.release_claims()
-                deliverer = Deliverer(store, platforms, owner=worker_id("sender"))
+                deliverer = Deliverer(
+                    store,
+                    platforms,
+                    owner=worker_id("sender"),
+                    lease_s=float(config.settings.delivery_lease),
+                )
                 tasks.append(asyncio.create_task(deliverer.run(stop)))
             scheduler = None
             if roles.watch:

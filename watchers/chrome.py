@@ -13,6 +13,7 @@ times, credits).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from watchers.lexicon import MONTHS, WEEKDAYS
 
@@ -101,6 +102,7 @@ def _mentions(low: str, cues: tuple[str, ...]) -> bool:
     return any(cue in low for cue in cues)
 
 
+@lru_cache(maxsize=20_000)
 def is_chrome(line: str) -> bool:
     """Whether a line or sentence is page furniture rather than news."""
     text = line.strip().strip("*•·|>-–— ")

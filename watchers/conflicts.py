@@ -107,12 +107,12 @@ def _opposite(ours: Reading, theirs: Reading) -> tuple[str, str] | None:
 
 
 def _phrase(text: str, stems: frozenset[str]) -> str:
-    """The words around the first word of `text` whose term is in `stems`."""
+    """The words of `text` from the one before its first opposed word to its last one."""
     words = text.split()
-    for i, word in enumerate(words):
-        if term(re.sub(r"\W", "", word.lower()), "en") in stems:
-            return " ".join(words[max(0, i - 2) : i + 1]).strip(",.;:")
-    return ""
+    hits = [i for i, w in enumerate(words) if term(re.sub(r"\W", "", w.lower()), "en") in stems]
+    if not hits:
+        return ""
+    return " ".join(words[max(0, hits[0] - 1) : hits[-1] + 1]).strip(",.;:")
 
 
 def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | None:

@@ -22,6 +22,7 @@ from hashlib import blake2b
 from watchers.words import Reading
 
 FACT_ROWS = 12
+TELLING_WEIGHT = 2.0  # zipf 5: terms rarer than "said" are what a sentence tells
 STORY_SKETCH = 24
 _MASK63 = (1 << 63) - 1
 _PRIME = (1 << 61) - 1
@@ -58,7 +59,9 @@ def _row_salts() -> tuple[int, ...]:
 
 def fact_keys(reading: Reading) -> tuple[int, ...]:
     """MinHash row keys of one sentence's content terms (empty if it has none)."""
-    rows = [_rows(t) for t in set(reading.terms)]
+    weights = reading.weights
+    telling = [t for t, w in weights.items() if w >= TELLING_WEIGHT] or list(weights)
+    rows = [_rows(t) for t in telling]
     if not rows:
         return ()
     return tuple(map(int.__xor__, map(min, zip(*rows)), _row_salts()))

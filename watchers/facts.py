@@ -157,10 +157,23 @@ def _known_stories(evidence: Evidence, aligned: Sequence[tuple[tuple[Known, ...]
     return ids
 
 
-def assess(
-    story: Story, knowledge: Knowledge
-) -> tuple[list[Finding], Evidence, tuple[int, ...]]:
-    """Each fact of the story with its novelty, the evidence, and the story's keys."""
+@dataclass(frozen=True)
+class Assessment:
+    """Every fact of a story with its novelty, the evidence, and the story's keys."""
+
+    findings: list[Finding]
+    evidence: Evidence
+    wording: tuple[int, ...]
+    anchors: tuple[int, ...]
+
+    @property
+    def wording_overlap(self) -> float:
+        """The largest share of the story's wording sketch that one known story shares."""
+        return max(self.evidence.wording.values(), default=0) / max(len(self.wording), 1)
+
+
+def assess(story: Story, knowledge: Knowledge) -> Assessment:
+    """Judge each fact of the story against the knowledge."""
     texts = story_sentences(story)
     readings = [read(t) for t in texts]
     keys = [fact_keys(r) for r in readings]
@@ -192,4 +205,4 @@ def assess(
             Finding(texts[i], reading, keys[i], is_new, aligned, coverage, context_coverage,
                     anchors, conflict)
         )  # fmt: skip
-    return findings, evidence, wording + anchor_keys(readings)
+    return Assessment(findings, evidence, wording, anchor_keys(readings))

@@ -3,6 +3,8 @@
 - `SYNONYMS`: groups of English news words that say the same thing; every word of a group is
   compared as the group's first word (after stemming), so "inked a pact" reads as "signed a
   treaty". Kept small and generic to news wording, never to one story.
+- `FALSE_FRIENDS`: words whose stem looks like a synonym's but means something else
+  ("according" is not an accord).
 - `MONTHS` / `WEEKDAYS`: calendar words in English, German, Russian (all case forms), Persian
   and Arabic, mapped to their number, so dates compare across wording and language.
 - `OPPOSITES`: pairs of word-stem sets that cannot both describe one fact (renews
@@ -19,7 +21,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("strengthen", "bolster", "boost", "enhance", "deepen", "reinforce", "cement", "solidify"),
     ("cooperation", "collaboration", "cooperate", "collaborate"),
     ("exercises", "drills", "manoeuvres", "maneuvers", "wargames"),
-    ("ties", "relations", "relationship", "links", "bonds"),
+    ("ties", "relations", "relationship"),
     ("countries", "nations"),
     ("concerns", "worries", "alarm", "unease", "disquiet", "anxiety"),
     ("comprehensive", "broad", "sweeping", "wide-ranging", "far-reaching"),
@@ -37,6 +39,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("talks", "negotiations", "discussions"),
     ("western", "west"),
 )
+
+FALSE_FRIENDS: frozenset[str] = frozenset({"according", "accordingly", "accordance"})
 
 _EN_MONTHS = (
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),

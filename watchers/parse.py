@@ -82,6 +82,7 @@ class ParsedFeed:
     stories: list[Story]
     ttl: int | None  # seconds, from <ttl> minutes
     error: str | None  # one line when the document is not a usable feed
+    warning: str | None = None  # one line when it was ill-formed but its items were recovered
 
 
 def parse_feed(
@@ -110,7 +111,15 @@ def parse_feed(
     if problem:
         return ParsedFeed(title, [], None, problem)
     entries = _newest(parsed.entries, max_items, now)
-    return ParsedFeed(title, _stories(entries, feed_url, source, now), _ttl(parsed.feed), None)
+    stories = _stories(entries, feed_url, source, now)
+    warning = None
+    if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), SAXParseException):
+        exc = parsed["bozo_exception"]
+        warning = (
+            f"ill-formed XML ({exc.getMessage()} at line {exc.getLineNumber()}); "
+            f"{len(stories)} items recovered"
+        )
+    return ParsedFeed(title, stories, _ttl(parsed.feed), None, warning)
 
 
 def html_to_text(html: str) -> str:
@@ -173,6 +182,9 @@ def _valid_char_ref(match: re.Match[bytes]) -> bytes:
     return match.group(0) if value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else b""
 
 
+_CLOSED = re.compile(rb"</(?:[\w-]+:)?(?:rss|feed|RDF)>\s*(?:<!--.*?-->\s*)*\Z", re.S | re.I)
+
+
 def _unusable(parsed: Any, body: bytes) -> str | None:
     if not parsed.version and not parsed.entries:
         if _HTML_PAGE.search(body[:4096]):
@@ -181,6 +193,8 @@ def _unusable(parsed: Any, body: bytes) -> str | None:
     exc = parsed.get("bozo_exception")
     if isinstance(exc, SAXParseException) and exc.getMessage().lower() in _ENDS_EARLY:
         return f"truncated document: {exc.getMessage()} at line {exc.getLineNumber()}"
+    if isinstance(exc, SAXParseException) and not _CLOSED.search(body[-1024:]):
+        return f"truncated document: no closing root tag ({exc.getMessage()})"
     return None
 
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import schedule
+from .crash import crash_point
 from .facts import fact_records, story_keys
 from .fetch import Fetcher
 from .models import Judgement, Knowledge, Story, Topic, Verdict
@@ -137,6 +138,7 @@ class Pipeline:
             self.store.record_story(
                 story, judgement, feed_id=feed_id, label=label, alerts=alerts, now=now
             )
+            crash_point("mid_transaction")
         return judgement
 
     def load_seeds(self, folder: Path) -> int:
@@ -185,6 +187,7 @@ class Pipeline:
             last_modified=feed["last_modified"],
             guard=feed["origin"] == "chat",
         )
+        crash_point("mid_fetch")
         if result.status == "not_modified":
             report.not_modified += 1
             nxt = schedule.next_after_success(
@@ -203,6 +206,8 @@ class Pipeline:
                 max_items=self.settings.max_items_per_feed,
             )
             error = parsed.error
+            if parsed.warning and not error:
+                log.warning("feed %r (%s): %s", feed["name"], feed["url"], parsed.warning)
         if parsed is None or error:
             await self._fail(feed, error or "empty response", interval, result.retry_after, report)
             return

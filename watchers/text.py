@@ -28,7 +28,9 @@ _DATELINE = re.compile(
     r"|[A-Z][\w ]{1,30}/\s+"  # Shafaq News/
     r"|By\s+(?:[A-Z][\w.'’-]*\s+){1,5}(?:staff|correspondents?|reporters?|desk|editors?)\s+)"
 )
-_CLAUSE = re.compile(r"\s*[,;:–—]\s+|\s+(?:and|but|while|whereas|although|though|after|before)\s+")
+_CLAUSE = re.compile(
+    r"\s*[,;:–—]\s+(?:(?:and|but)\s+)?|\s+(?:and|but|while|whereas|although|though|after|before)\s+"
+)
 _BOUNDARY = re.compile(r"[.!?؟]+[\"”’»)]*\s+")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st prof gen col lt sgt rep sen gov jan feb mar apr jun jul aug sep sept oct "
@@ -40,6 +42,7 @@ _JOINING_WORDS = frozenset(
 )
 HEADING_WORDS = 15  # a stand-alone line this short without a full stop is a heading or a link
 MIN_WORDS = 4  # fewer words make a label ("Economy."), not a statement
+CHROME_LINE_WORDS = 25  # longer lines are judged sentence by sentence
 CLAUSE_WORDS = 5  # a shorter piece of a sentence joins its neighbour
 FRAMING = 2  # sentences before a wire dateline that are the outlet's own introduction
 
@@ -63,11 +66,11 @@ def _joins(line: str, following: str) -> bool:
 
 
 def _lines(block: str) -> list[str]:
-    """The lines of a paragraph, hard-wrapped pieces joined, one-sentence chrome lines left out."""
+    """The lines of a paragraph, hard-wrapped pieces joined, short chrome lines left out."""
     lines: list[str] = []
     for raw in block.split("\n"):
         line = raw.strip()
-        if not line or (is_chrome(line) and len(split_sentences(line)) == 1):
+        if not line or (len(line.split()) <= CHROME_LINE_WORDS and is_chrome(line)):
             continue
         if lines and _joins(lines[-1], line):
             lines[-1] = f"{lines[-1]} {line}"

@@ -1,8 +1,8 @@
 """The verdict on an on-topic story: retelling, new detail or new story, and why.
 
 - RETELLING: no fact is new. Silent; `duplicate_of` names the known story it retells.
-- NEW_STORY: fewer than half of its facts are known and no known story shares its wording
-  (`facts.WORDING_NEAR` keys); the alert carries an extractive summary.
+- NEW_STORY: fewer than half of its facts are known and no known story shares a quarter of
+  its wording sketch (`WORDING_SHARED`); the alert carries an extractive summary.
 - NEW_DETAIL: otherwise; the alert quotes only the new facts, each with the known facts it
   contradicts, if any.
 `duplicate_of` is the known story that states most of the story's facts (ties: shared
@@ -14,14 +14,15 @@ figures behind it.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
-from watchers.dedup import STORY_SKETCH
 from watchers.evidence import Evidence
 from watchers.facts import WORDING_NEAR, Finding, assess
 from watchers.models import FactRecord, Judgement, KnownStory, Knowledge, NewFact, Story, Verdict
 from watchers.summary import summarize
 
 KNOWN_STORY_SHARE = 0.5  # a story with fewer known facts than this may be a new story
+WORDING_SHARED = 0.25  # share of its wording sketch a known story must share to be the same
 
 
 def _closest(findings: list[Finding], evidence: Evidence) -> KnownStory | None:
@@ -52,44 +53,45 @@ def _plural(count: int, noun: str) -> str:
 
 def judge(story: Story, topics: tuple[str, ...], knowledge: Knowledge) -> Judgement:
     """Judge an on-topic story against everything known."""
-    findings, evidence, keys = assess(story, knowledge)
-    facts = tuple(FactRecord(f.text, f.keys, f.is_new) for f in findings)
+    assessment = assess(story, knowledge)
+    findings, evidence = assessment.findings, assessment.evidence
     new = [f for f in findings if f.is_new]
     known = len(findings) - len(new)
     duplicate = _closest(findings, evidence)
-    wording = max(evidence.wording.values(), default=0)
+    foreign = sum(f.reading.lang != evidence.language for f in findings)
     extra = {
         "facts": float(len(findings)),
         "known_facts": float(known),
         "new_facts": float(len(new)),
         "conflicts": float(sum(f.conflict is not None for f in new)),
-        "wording_overlap": wording / STORY_SKETCH,
+        "wording_overlap": assessment.wording_overlap,
         "mean_coverage": sum(f.context_coverage for f in findings) / max(len(findings), 1),
+        "other_language_facts": float(foreign),
     }
-    base = Judgement(
-        Verdict.RETELLING, topics, "", duplicate_of=duplicate, facts=facts, story_keys=keys,
-        extra=extra,
+    judgement = Judgement(
+        Verdict.RETELLING, topics, "", duplicate_of=duplicate,
+        facts=tuple(FactRecord(f.text, f.keys, f.is_new) for f in findings),
+        story_keys=assessment.wording + assessment.anchors, extra=extra,
     )  # fmt: skip
+    note = "; in another language, so compared by numbers and dates" if foreign else ""
     if not findings:
-        why = "retelling: nothing but page chrome and headings to compare"
-        return _replace(base, why=why)
+        return replace(judgement, why="retelling: nothing but page chrome and headings to compare")
     if not new:
         why = f"retelling: {known} of {len(findings)} facts already known from {_named(duplicate)}"
-        return _replace(base, why=why)
+        return replace(judgement, why=why + note)
     new_facts = tuple(_new_fact(f) for f in new)
-    if known < KNOWN_STORY_SHARE * len(findings) and wording < WORDING_NEAR:
+    if known < KNOWN_STORY_SHARE * len(findings) and assessment.wording_overlap < WORDING_SHARED:
         why = f"new story: {known} of {len(findings)} facts known; no known story shares its wording"
-        return _replace(
-            base, verdict=Verdict.NEW_STORY, why=why, new_facts=new_facts, summary=summarize(story),
-            duplicate_of=None,
+        return replace(
+            judgement, verdict=Verdict.NEW_STORY, why=why + note, new_facts=new_facts,
+            summary=summarize(story), duplicate_of=None,
         )  # fmt: skip
-    conflicts = int(extra["conflicts"])
     why = f"new detail: {_plural(len(new), 'fact')} not in any known story"
-    if conflicts:
+    if conflicts := int(extra["conflicts"]):
         why += f", {conflicts} contradicting one"
     if duplicate is not None:
         why += f"; the rest retells {_named(duplicate)}"
-    return _replace(base, verdict=Verdict.NEW_DETAIL, why=why, new_facts=new_facts)
+    return replace(judgement, verdict=Verdict.NEW_DETAIL, why=why + note, new_facts=new_facts)
 
 
 def _new_fact(finding: Finding) -> NewFact:
@@ -97,9 +99,3 @@ def _new_fact(finding: Finding) -> NewFact:
     if conflict is None:
         return NewFact(finding.text)
     return NewFact(finding.text, tuple(k.fact for k in conflict.known), conflict.describe())
-
-
-def _replace(judgement: Judgement, **changes: object) -> Judgement:
-    from dataclasses import replace
-
-    return replace(judgement, **changes)

@@ -24,7 +24,7 @@ from functools import lru_cache
 import snowballstemmer
 from wordfreq import zipf_frequency
 
-from watchers.lexicon import MONTHS, NUMBER_WORDS, SYNONYMS, WEEKDAYS
+from watchers.lexicon import FALSE_FRIENDS, MONTHS, NUMBER_WORDS, SYNONYMS, WEEKDAYS
 
 FUNCTION_ZIPF = 6.0  # "said", "also", "their" and more frequent words carry no content
 NAME_ZIPF = 4.5  # a capitalised word rarer than this is a proper name
@@ -94,7 +94,7 @@ def term(word: str, lang: str) -> str:
         return word
     algorithm = _STEMMERS.get(lang, "english")
     stem = snowballstemmer.stemmer(algorithm).stemWord(word)
-    if lang == "en":
+    if lang == "en" and word not in FALSE_FRIENDS:
         stem = _synonym_terms().get(stem, stem)
     return stem.translate(_LETTERS)
 

@@ -2,16 +2,21 @@
 
 `remember(story, judgement)` stores what the pipeline would record: the story, its facts with
 their keys, and its story keys; a story judged a copy joins the cluster of the story it copies.
-`seed(story)` remembers a story with every fact new, as the seeds are loaded.
+`seed(story)` remembers a story with every fact new, as the seeds are loaded; `seeded()` is a
+knowledge holding the project's seeds/.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 
 from watchers.facts import fact_records, story_keys
 from watchers.models import Judgement, KnownFact, KnownStory, Story, Verdict
+from watchers.seeds import load_seeds
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 class MemoryKnowledge:
@@ -20,6 +25,14 @@ class MemoryKnowledge:
         self._stories: dict[int, KnownStory] = {}
         self._fact_keys: dict[int, set[int]] = defaultdict(set)
         self._story_keys: dict[int, set[int]] = defaultdict(set)
+
+    @classmethod
+    def seeded(cls) -> MemoryKnowledge:
+        """A knowledge holding the project's seed articles, as the pipeline loads them."""
+        knowledge = cls()
+        for story, label in load_seeds(SEEDS):
+            knowledge.seed(story, label)
+        return knowledge
 
     def seed(self, story: Story, label: str) -> KnownStory:
         judgement = Judgement(
