@@ -27,14 +27,15 @@ HELP = (
     "unsubscribe <topic> — stop them",
     "topics — the topics, and this channel's subscriptions",
     "status — feeds, last poll, failing feeds",
-    "sources list|add <url>|remove <url or name>|pause <name>|resume <name>",
+    "sources list|add <url> [name]|remove <url or name>|pause <url or name>|resume <url or name>",
     "help — this list",
 )
 
 SourcesHandler = Callable[[Command], Awaitable[Reply]]
 
 
-def _when(ts: float | None) -> str:
+def when(ts: float | None) -> str:
+    """An epoch time as people read it in a reply (UTC), or "never"."""
     if not ts:
         return "never"
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -140,7 +141,7 @@ class CommandCore:
                 else ""
             )
             lines.append(
-                f"{f['name']}: {health}; last poll {_when(f['last_polled_at'])}, last success "
-                f"{_when(f['last_success_at'])}{err}"
+                f"{f['name']}: {health}; last poll {when(f['last_polled_at'])}, last success "
+                f"{when(f['last_success_at'])}{err}"
             )
         return Reply("Status", tuple(lines))

@@ -49,7 +49,7 @@ class Message:
             lines.append(self.summary)
         for fact in self.facts:
             note = f" (conflicts: {fact.conflict})" if fact.conflict else ""
-            where = f" — {fact.source}" + (f" <{fact.link}>" if fact.link else "")
+            where = f" — {fact.source}" + (f" ({fact.link})" if fact.link else "")
             lines.append(f"  • {fact.text}{where}{note}")
         meta = [x for x in (self.topic, self.source, self.published) if x]
         if meta:

@@ -30,6 +30,7 @@ from .config import Config, Secrets
 from .delivery import Deliverer
 from .messages import Platform
 from .platforms.console import ConsolePlatform
+from .sources import SourceCommands
 
 log = logging.getLogger("newsdelta")
 
@@ -82,6 +83,17 @@ def opened_store(config: Config) -> Iterator[Store]:
 class Roles:
     watch: bool = True
     platforms: tuple[str, ...] = ("console", "slack", "discord")
+
+
+def command_core(store: Store, config: Config, fetcher: Fetcher) -> CommandCore:
+    """The platform-neutral `/newsdelta` handler, with `sources` able to fetch safely."""
+    sources = SourceCommands(
+        store,
+        fetcher,
+        max_items=config.settings.max_items_per_feed,
+        first_poll_max_age=config.settings.first_poll_max_age,
+    )
+    return CommandCore(store, config.topics, sources=sources)
 
 
 async def _platforms(
@@ -142,7 +154,8 @@ async def serve(config: Config, secrets: Secrets, roles: Roles) -> None:
     """Run until SIGTERM/SIGINT; returns after a bounded, orderly shutdown."""
     with opened_store(config) as store:
         async with AsyncExitStack() as stack, _stop_on_signals() as stop:
-            core = CommandCore(store, config.topics)
+            fetcher = await stack.enter_async_context(fetcher_for(config))
+            core = command_core(store, config, fetcher)
             platforms = await _platforms(stack, config, secrets, core, roles.platforms)
             log.info("platforms: %s", ", ".join(platforms) or "none")
             tasks = []
@@ -158,7 +171,6 @@ async def serve(config: Config, secrets: Secrets, roles: Roles) -> None:
                 tasks.append(asyncio.create_task(deliverer.run(stop)))
             scheduler = None
             if roles.watch:
-                fetcher = await stack.enter_async_context(fetcher_for(config))
                 pipeline = Pipeline(
                     store,
                     config.topics,
@@ -215,7 +227,7 @@ async def poll_once(config: Config, secrets: Secrets) -> int:
                 owner=worker_id("watcher"),
             )
             report = await pipeline.poll_due(limit=100_000)
-            core = CommandCore(store, config.topics)
+            core = command_core(store, config, fetcher)
             platforms = await _platforms(stack, config, secrets, core, Roles().platforms)
             if store.dialect == "sqlite":
                 store.release_claims()

@@ -34,6 +34,7 @@ from watchers.parse import MAX_LINK, clip, one_line, parse_feed
 from watchers.store import Store
 from watchers.store.db import Row
 
+from .commands import when
 from .messages import Command, Reply
 
 log = logging.getLogger("newsdelta.sources")
@@ -207,14 +208,8 @@ def _describe(feed: Row) -> str:
         health = "not polled yet"
     else:
         health = "ok"
-    success = f"last success {_when(feed['last_success_at'])}" if feed["polls"] else ""
+    success = f"last success {when(feed['last_success_at'])}" if feed["polls"] else ""
     return " — ".join(x for x in (feed["name"], feed["url"], origin, state, health, success) if x)
-
-
-def _when(ts: float | None) -> str:
-    if not ts:
-        return "never"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _span(seconds: int) -> str:

@@ -41,7 +41,9 @@ NO_MENTIONS = {"parse": []}
 NONCE = re.compile(r"[0-9a-f]{24}")
 
 STORY_LINK = "https://caspian-wire.example/2025/03/20/treaty-commission"
-FERRY_FACT = "A weekly ferry line between Astrakhan and Bandar Anzali will start carrying freight in May."
+FERRY_FACT = (
+    "A weekly ferry line between Astrakhan and Bandar Anzali will start carrying freight in May."
+)
 GRAIN_FACT = "The grain working group will hold its first meeting in Volgograd on 15 April."
 CUSTOMS_FACT = (
     "The customs services of both countries will exchange cargo manifests electronically "

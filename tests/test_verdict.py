@@ -20,7 +20,9 @@ FRIDAY = datetime(2025, 1, 17, 15, 0, tzinfo=UTC)
 SEED_002 = (SEEDS / "002_28b1c72fac049799.txt").read_text(encoding="utf-8")
 
 
-def story(text: str, source: str = "Example Wire", key: str = "k", when: datetime = FRIDAY) -> Story:
+def story(
+    text: str, source: str = "Example Wire", key: str = "k", when: datetime = FRIDAY
+) -> Story:
     return Story(key=key, title="", text=text, source=source, published=when)
 
 
@@ -129,7 +131,9 @@ def test_a_brand_new_story_gets_a_summary_from_its_own_text(knowledge: MemoryKno
 def test_sources_that_disagree_on_a_vote_are_a_conflict(knowledge: MemoryKnowledge) -> None:
     first = "The State Duma on Tuesday ratified the partnership treaty with Iran by 191 votes to 8."
     judged(knowledge, story(first, source="Wire A", key="a"))
-    second = "The State Duma on Tuesday ratified the partnership treaty with Iran by 192 votes to 5."
+    second = (
+        "The State Duma on Tuesday ratified the partnership treaty with Iran by 192 votes to 5."
+    )
     judgement = judged(knowledge, story(second, source="Wire B", key="b"))
     assert judgement.verdict == Verdict.NEW_DETAIL
     (fact,) = judgement.new_facts

@@ -5,9 +5,9 @@ photo credits and captions, calls to action ("Read more", "Share on X", "Follow 
 newsletter and cookie boxes, "Source: https://…" and other link-only lines, sidebar headers
 ("Most read", "Related"), copyright lines, the outlet talking to its audience ("for readers
 who missed…", "Here is what…", "More after the break"), and sentences addressed to a
-summariser, a bot or an AI ("Ignore all previous instructions…"). Such lines are only ever dropped: nothing in them is
-acted upon. The patterns are English; other languages get the language-free ones (links,
-times, credits).
+summariser, a bot or an AI ("Ignore all previous instructions…"). Such lines are only ever
+dropped: nothing in them is acted upon. The patterns are English; other languages get the
+language-free ones (links, times, credits). Cheap substring cues guard the costly patterns.
 """
 
 from __future__ import annotations
@@ -79,13 +79,19 @@ _ADDRESSED_CUES = (
     "instruction", "prompt", "ignore", "disregard", "override", " ai", "ai ", "a.i.", "llm",
     "language model", "chatbot", "summari", " bot", "bots", "crawler", "automated", "attention",
     "note to", "note for", "this as", "it as", "if you are", "message to", "message for",
-)
-_FRAMING_CUES = ("readers", "listeners", "viewers", "subscribers", "break", "stay with", "top stor",
-                 "recap", "missed", "here")  # fmt: skip
-_CREDIT_CUES = ("photo", "image", "picture", "credit", "caption", "video", "illustration",
-                "graphic", "getty", "reuters", "afp", "/ap", "/epa", "sputnik", "anadolu", "©")  # fmt: skip
-_BOX_CUES = ("newsletter", "inbox", "privacy", "terms of", "rights reserved", "cookie",
-             "subscribe", "sign up", "register", "©", "copyright")  # fmt: skip
+)  # fmt: skip
+_FRAMING_CUES = (
+    "readers", "listeners", "viewers", "subscribers", "break", "stay with", "top stor", "recap",
+    "missed", "here",
+)  # fmt: skip
+_CREDIT_CUES = (
+    "photo", "image", "picture", "credit", "caption", "video", "illustration", "graphic",
+    "getty", "reuters", "afp", "/ap", "/epa", "sputnik", "anadolu", "©",
+)  # fmt: skip
+_BOX_CUES = (
+    "newsletter", "inbox", "privacy", "terms of", "rights reserved", "cookie", "subscribe",
+    "sign up", "register", "©", "copyright",
+)  # fmt: skip
 _TIME_WORDS = frozenset("am pm gmt utc est cet msk irst local time at".split())
 
 

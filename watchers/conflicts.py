@@ -98,7 +98,9 @@ def _opposite(ours: Reading, theirs: Reading) -> tuple[str, str] | None:
     """Opposed words (from OPPOSITES) in sentences that otherwise say the same thing."""
     for left, right in OPPOSITES:
         for mine, other in ((left, right), (right, left)):
-            if not (mine & set(ours.terms) and other & set(theirs.terms)) or other & set(ours.terms):
+            if not (mine & set(ours.terms) and other & set(theirs.terms)) or other & set(
+                ours.terms
+            ):
                 continue
             rest = _shares(_plain_terms(ours, mine), _plain_terms(theirs, other))
             if max(rest) >= SAME_THING:

@@ -3,9 +3,11 @@
 Every key is a non-negative integer below 2**63 (it fits a PostgreSQL BIGINT) and is computed
 with blake2b, never Python's salted `hash()`, so keys are the same in every process.
 
-- `fact_keys`: a MinHash signature of the sentence's content terms, one key per row
-  (`FACT_ROWS` rows, one row per band; each row's minimum XOR a fixed per-row salt). Two sentences whose term sets have Jaccard
-  similarity J share about `FACT_ROWS * J` keys, so even a paraphrase shares a few.
+- `fact_keys`: a MinHash signature of the sentence's telling terms (rarer than
+  `TELLING_WEIGHT`: "side" or "said" would match everything), one key per row (`FACT_ROWS`
+  rows, one row per band; a row's key is its minimum XOR a fixed per-row salt). Sentences
+  whose term sets have Jaccard similarity J share about `FACT_ROWS * J` keys, so even a
+  paraphrase shares a few.
 - `wording_keys`: a bottom-k sketch of the story's term bigrams (its wording): the
   `STORY_SKETCH` smallest bigram hashes. Copies share most of them; other stories few.
 - `anchor_keys`: one key per language-neutral anchor of the story (number, month, weekday),
@@ -18,6 +20,7 @@ import heapq
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from hashlib import blake2b
+from itertools import pairwise
 
 from watchers.words import Reading
 
@@ -64,7 +67,7 @@ def fact_keys(reading: Reading) -> tuple[int, ...]:
     rows = [_rows(t) for t in telling]
     if not rows:
         return ()
-    return tuple(map(int.__xor__, map(min, zip(*rows)), _row_salts()))
+    return tuple(map(int.__xor__, map(min, zip(*rows, strict=True)), _row_salts()))
 
 
 def wording_keys(readings: Sequence[Reading]) -> tuple[int, ...]:
@@ -72,7 +75,7 @@ def wording_keys(readings: Sequence[Reading]) -> tuple[int, ...]:
     shingles: set[str] = set()
     for reading in readings:
         terms = reading.terms
-        pairs = zip(terms, terms[1:], strict=False) if len(terms) > 1 else [(t, "") for t in terms]
+        pairs = pairwise(terms) if len(terms) > 1 else [(t, "") for t in terms]
         shingles.update(f"{first} {second}" for first, second in pairs)
     return tuple(sorted(heapq.nsmallest(STORY_SKETCH, map(_shingle_hash, shingles))))
 

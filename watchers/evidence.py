@@ -3,9 +3,11 @@
 `gather` asks the `Knowledge` (the store) a handful of questions per story — never a scan:
 the stories sharing its wording keys, the facts sharing each fact's keys, every fact of the
 closest stories, and (only for facts in a language the nearby knowledge is not written in)
-the stories sharing its language-neutral anchors. Known facts come back already read
-(`words.read` is cached, so a known sentence is tokenised once per process) together with the
-anchors of their publication date, since "on Friday" in a copy repeats the known date.
+the stories sharing its language-neutral anchors. The store may hold the same sentence from
+many outlets: each fact asks for `CANDIDATES_PER_FACT` and keeps `DISTINCT_PER_FACT` distinct
+texts (the first copy: most similar, then oldest). Known facts come back already read
+(`words.read` is cached, so a known sentence is tokenised once per process) with the anchors
+of their publication date, since "on Friday" in a copy repeats the known date.
 """
 
 from __future__ import annotations
@@ -13,17 +15,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from watchers.dedup import anchor_keys
-from watchers.models import KnownFact, KnownStory, Knowledge
+from watchers.models import Knowledge, KnownFact, KnownStory
 from watchers.words import Reading, read
 
 CANDIDATES_PER_FACT = 60  # asked of the store; copies of one sentence count once
 DISTINCT_PER_FACT = 20  # distinct sentences kept as candidates
-NEAR_STORIES = 2
+NEAR_STORIES = 2  # the closest stories by wording (or by anchors) lend all their facts
 
 
 class Known(NamedTuple):
@@ -47,17 +49,17 @@ class Evidence:
     language: str = "en"  # the language most nearby knowledge is written in
 
     def facts_of(self, story_ids: Iterable[int]) -> list[Known]:
+        """The loaded facts of these stories."""
         return [k for sid in story_ids for k in self.by_story.get(sid, ())]
 
 
 @lru_cache(maxsize=10_000)
 def date_anchors(published: datetime | None) -> frozenset[str]:
+    """Day, year, month ("m1") and weekday ("w5") of a publication time."""
     if published is None:
         return frozenset()
     day = published.date()
-    return frozenset(
-        {str(day.day), str(day.year), f"m{day.month}", f"w{day.isoweekday()}"}
-    )
+    return frozenset({str(day.day), str(day.year), f"m{day.month}", f"w{day.isoweekday()}"})
 
 
 def known(fact: KnownFact) -> Known:
@@ -74,10 +76,11 @@ def _distinct(facts: Iterable[KnownFact]) -> list[KnownFact]:
 
 
 def _known(facts: Iterable[KnownFact]) -> list[Known]:
-    return [known(f) for f in facts]
+    return list(map(known, facts))
 
 
-def _load_stories(evidence: Evidence, knowledge: Knowledge, story_ids: Iterable[int]) -> None:
+def load_stories(evidence: Evidence, knowledge: Knowledge, story_ids: Iterable[int]) -> None:
+    """Make sure these stories and all their facts are in the evidence (one query each)."""
     missing = sorted({sid for sid in story_ids if sid not in evidence.by_story})
     if not missing:
         return
@@ -100,7 +103,7 @@ def gather(
     for story, shared in knowledge.similar_stories(wording, limit=NEAR_STORIES):
         evidence.stories[story.id] = story
         evidence.wording[story.id] = shared
-    _load_stories(evidence, knowledge, evidence.wording)
+    load_stories(evidence, knowledge, evidence.wording)
     pool = evidence.facts_of(evidence.wording)
     for fact_keys in keys:
         similar = _distinct(f for f, _ in knowledge.similar_facts(fact_keys, CANDIDATES_PER_FACT))
@@ -123,9 +126,4 @@ def _add_anchor_stories(evidence: Evidence, knowledge: Knowledge) -> None:
     for story, shared in near:
         evidence.stories.setdefault(story.id, story)
         evidence.anchors[story.id] = shared
-    _load_stories(evidence, knowledge, evidence.anchors)
-
-
-def load_stories(evidence: Evidence, knowledge: Knowledge, story_ids: Iterable[int]) -> None:
-    """Make sure every fact of these stories is in `evidence.by_story`."""
-    _load_stories(evidence, knowledge, story_ids)
+    load_stories(evidence, knowledge, evidence.anchors)

@@ -24,7 +24,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("ties", "relations", "relationship"),
     ("countries", "nations"),
     ("concerns", "worries", "alarm", "unease", "disquiet", "anxiety"),
-    ("comprehensive", "broad", "sweeping", "wide-ranging", "far-reaching"),
+    ("comprehensive", "broad", "sweeping"),
     ("defence", "defense"),
     ("ratify", "ratification", "approve", "approval", "endorse"),
     ("lawmakers", "legislators", "deputies", "parliamentarians", "mps", "senators"),
@@ -34,7 +34,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("force", "effect"),
     ("ships", "vessels", "warships"),
     ("aimed", "directed", "targeted"),
-    ("intend", "plan", "aim", "seek"),
+    ("intend", "plan", "seek"),
     ("threat", "danger"),
     ("talks", "negotiations", "discussions"),
     ("western", "west"),
@@ -87,7 +87,10 @@ OPPOSITES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"automat", "tacit"}), frozenset({"consent", "mutual"})),
     (frozenset({"ratifi", "ratif", "adopt", "pass"}), frozenset({"reject", "veto", "block"})),
     (frozenset({"includ"}), frozenset({"exclud", "omit"})),
-    (frozenset({"increas", "rise", "rose", "grow", "grew"}), frozenset({"decreas", "fell", "fall"})),
+    (
+        frozenset({"increas", "rise", "rose", "grow", "grew"}),
+        frozenset({"decreas", "fell", "fall"}),
+    ),
     (frozenset({"confirm"}), frozenset({"deni", "deny"})),
 )
 

@@ -82,12 +82,16 @@ class Context:
     def coverage(self, reading: Reading) -> float:
         """The share of the sentence's content weight stated here."""
         total = reading.total
-        return sum(w for t, w in reading.weights.items() if self.states(t)) / total if total else 1.0
+        return (
+            sum(w for t, w in reading.weights.items() if self.states(t)) / total if total else 1.0
+        )
 
     def new_anchors(self, reading: Reading, names: bool) -> frozenset[str]:
         """The sentence's numbers and dates (and names, if asked) that are not stated here."""
         new = {n for n in reading.numbers - self.numbers if not self.states(n)}
-        new |= {d for d in reading.dates - self.dates if not any(d in r.dates for r in self.aligned)}
+        new |= {
+            d for d in reading.dates - self.dates if not any(d in r.dates for r in self.aligned)
+        }
         if names:
             new |= {n for n in reading.names if not self.states(n) and not self._spelled(n)}
         return frozenset(new)

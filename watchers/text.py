@@ -20,16 +20,14 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|blockquote|figure
                         r"table|tr|section|article|header|footer|aside)\b[^>]*>", re.I)  # fmt: skip
 _DROP_ELEMENT = re.compile(r"<(script|style|figcaption)\b.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
-_TERMINAL = ".!?؟。…\"”’»)"
+_TERMINAL = '.!?؟。…"”’»)'
 _DATELINE = re.compile(
-    r"^(?:\[[^\]]{1,30}\]\s*)*(?:[A-Z][\w .'’-]{1,30}?(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?)?\s*"
+    r"^(?:\[[^\]]{1,30}\]\s*)*"  # [Subscribe] and other button labels
+    r"(?:[A-Z][\w .'’-]{1,30}?(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?)?\s*"
     r"\([A-Za-z .&/-]{1,30}\)\s*[-–—:]+\s*"  # Moscow, Jan 17 (Reuters) -
     r"|[A-Z][A-Z .'’-]{2,30}(?:,\s*[A-Z][\w .]{1,20})?\s*[-–—:]+\s+"  # MOSCOW — / TEHRAN, Iran:
     r"|[A-Z][\w ]{1,30}/\s+"  # Shafaq News/
     r"|By\s+(?:[A-Z][\w.'’-]*\s+){1,5}(?:staff|correspondents?|reporters?|desk|editors?)\s+)"
-)
-_CLAUSE = re.compile(
-    r"\s*[,;:–—]\s+(?:(?:and|but)\s+)?|\s+(?:and|but|while|whereas|although|though|after|before)\s+"
 )
 _BOUNDARY = re.compile(r"[.!?؟]+[\"”’»)]*\s+")
 _ABBREVIATIONS = frozenset(
@@ -43,7 +41,6 @@ _JOINING_WORDS = frozenset(
 HEADING_WORDS = 15  # a stand-alone line this short without a full stop is a heading or a link
 MIN_WORDS = 4  # fewer words make a label ("Economy."), not a statement
 CHROME_LINE_WORDS = 25  # longer lines are judged sentence by sentence
-CLAUSE_WORDS = 5  # a shorter piece of a sentence joins its neighbour
 FRAMING = 2  # sentences before a wire dateline that are the outlet's own introduction
 
 
@@ -92,20 +89,6 @@ def split_sentences(paragraph: str) -> list[str]:
         start = match.end()
     pieces.append(paragraph[start:].strip())
     return [piece for piece in pieces if piece]
-
-
-def clauses(sentence: str) -> list[str]:
-    """The clauses of a sentence, split at punctuation and conjunctions (short bits merged)."""
-    pieces: list[str] = []
-    for piece in _CLAUSE.split(sentence):
-        if pieces and len(pieces[-1].split()) < CLAUSE_WORDS:
-            pieces[-1] = f"{pieces[-1]} {piece}"
-        else:
-            pieces.append(piece)
-    if len(pieces) > 1 and len(pieces[-1].split()) < CLAUSE_WORDS:
-        last = pieces.pop()
-        pieces[-1] = f"{pieces[-1]} {last}"
-    return pieces
 
 
 def _is_heading(line: str) -> bool:

@@ -5,10 +5,10 @@
   its wording sketch (`WORDING_SHARED`); the alert carries an extractive summary.
 - NEW_DETAIL: otherwise; the alert quotes only the new facts, each with the known facts it
   contradicts, if any.
-`duplicate_of` is the known story that states most of the story's facts (ties: shared
-wording, then shared anchors, then the oldest). `why` says it in plain words, e.g.
-"retelling: 9 of 10 facts already known from Shafaq News (2025-01-17)"; `extra` holds the
-figures behind it.
+`duplicate_of` is the known story that states most of the story's known facts (ties: shared
+wording, then shared anchors, then the oldest); none when nothing known is close. `why` says
+it in plain words, e.g. "retelling: 9 of 10 facts already known from Shafaq News
+(2025-01-17)"; `extra` holds the figures behind it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from watchers.evidence import Evidence
 from watchers.facts import WORDING_NEAR, Finding, assess
-from watchers.models import FactRecord, Judgement, KnownStory, Knowledge, NewFact, Story, Verdict
+from watchers.models import FactRecord, Judgement, Knowledge, KnownStory, NewFact, Story, Verdict
 from watchers.summary import summarize
 
 KNOWN_STORY_SHARE = 0.5  # a story with fewer known facts than this may be a new story
@@ -26,18 +26,17 @@ WORDING_SHARED = 0.25  # share of its wording sketch a known story must share to
 
 
 def _closest(findings: list[Finding], evidence: Evidence) -> KnownStory | None:
+    """The known story stating most of the story's known facts, if one is close at all."""
     votes = Counter(f.aligned[0].fact.story_id for f in findings if f.aligned and not f.is_new)
-    candidates = set(votes) | set(evidence.wording) | set(evidence.anchors)
-    candidates &= set(evidence.stories)
+    candidates = (set(votes) | set(evidence.wording) | set(evidence.anchors)) & set(
+        evidence.stories
+    )
     if not candidates:
         return None
-    best = max(
-        candidates,
-        key=lambda s: (votes[s], evidence.wording.get(s, 0), evidence.anchors.get(s, 0), -s),
-    )
-    if not votes[best] and evidence.wording.get(best, 0) < WORDING_NEAR:
-        return None
-    return evidence.stories[best]
+    wording, anchors = evidence.wording, evidence.anchors
+    best = max(candidates, key=lambda s: (votes[s], wording.get(s, 0), anchors.get(s, 0), -s))
+    close = votes[best] or wording.get(best, 0) >= WORDING_NEAR or anchors.get(best, 0) >= 2
+    return evidence.stories[best] if close else None
 
 
 def _named(story: KnownStory | None) -> str:
@@ -58,7 +57,7 @@ def judge(story: Story, topics: tuple[str, ...], knowledge: Knowledge) -> Judgem
     new = [f for f in findings if f.is_new]
     known = len(findings) - len(new)
     duplicate = _closest(findings, evidence)
-    foreign = sum(f.reading.lang != evidence.language for f in findings)
+    foreign = sum(not f.native for f in findings)
     extra = {
         "facts": float(len(findings)),
         "known_facts": float(known),
@@ -81,7 +80,8 @@ def judge(story: Story, topics: tuple[str, ...], knowledge: Knowledge) -> Judgem
         return replace(judgement, why=why + note)
     new_facts = tuple(_new_fact(f) for f in new)
     if known < KNOWN_STORY_SHARE * len(findings) and assessment.wording_overlap < WORDING_SHARED:
-        why = f"new story: {known} of {len(findings)} facts known; no known story shares its wording"
+        why = f"new story: {known} of {len(findings)} facts known"
+        why += "; no known story shares its wording"
         return replace(
             judgement, verdict=Verdict.NEW_STORY, why=why + note, new_facts=new_facts,
             summary=summarize(story), duplicate_of=None,

@@ -8,11 +8,11 @@ lexicon of news synonyms (inked/sealed → signed, pact/accord → treaty, bolst
 onto one term. Words more frequent than `FUNCTION_ZIPF` (wordfreq zipf scale) carry no
 content; every other term weighs `7 - zipf` (at least 0.5), so unknown words weigh most.
 
-Anchors are what a new fact usually brings: numbers (not elapsed time: "seven months after"),
-dates (months and weekdays in five
-languages) and proper names (capitalised rare words; only in scripts that have case and not in
-German, whose nouns are all capitalised). Everything is cached: the same known sentence is
-read once per process. Never raises on any Unicode input.
+Anchors are what a new fact usually brings: numbers (not elapsed time: "seven months
+after"), dates (months and weekdays in five languages) and proper names (capitalised rare
+words; only in English and Russian: Arabic script has no case and German capitalises every
+noun). Everything is cached: the same known sentence is read once per process. Never raises
+on any Unicode input.
 """
 
 from __future__ import annotations
@@ -38,7 +38,13 @@ _ABBREVIATION = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640\u200C\u200D\u200F\u200E]")
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه"})
-_GERMAN = frozenset("der die das und nicht mit ist den dem des ein eine einer sich auf für von".split())
+_GERMAN = frozenset(
+    "der die das und nicht mit ist den dem des ein eine einer sich auf für von".split()
+)
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+_PERSIAN = re.compile(r"[پچژگکی]")
+_UMLAUT = re.compile(r"[äöüßÄÖÜ]")
 _ENGLISH = frozenset("the and of to in is with for on that was by from at as".split())
 
 
@@ -54,25 +60,21 @@ class Reading:
     dates: frozenset[str]  # "m1".."m12" for months, "w1".."w7" for weekdays
     names: frozenset[str]  # terms of proper names
     calendar: frozenset[str]  # terms that are numbers, months or weekdays
-
-    @property
-    def total(self) -> float:
-        return sum(self.weights.values())
-
-    @property
-    def anchors(self) -> frozenset[str]:
-        return self.numbers | self.dates | self.names
+    total: float  # the sum of the weights
 
 
 def guess_language(text: str) -> str:
     """The language of `text` as far as its script and function words tell (default "en")."""
-    if re.search(r"[\u0400-\u04FF]", text):
+    return _language(text, _WORD.findall(text.lower()))
+
+
+def _language(text: str, words: list[str]) -> str:
+    if _CYRILLIC.search(text):
         return "ru"
-    if re.search(r"[\u0600-\u06FF]", text):
-        return "fa" if re.search(r"[پچژگکی]", text) else "ar"
-    words = [w.lower() for w in _WORD.findall(text)]
-    german = sum(w in _GERMAN for w in words) + sum(ch in "äöüß" for ch in text.lower())
-    return "de" if german > sum(w in _ENGLISH for w in words) else "en"
+    if _ARABIC.search(text):
+        return "fa" if _PERSIAN.search(text) else "ar"
+    german = sum(map(_GERMAN.__contains__, words)) + len(_UMLAUT.findall(text))
+    return "de" if german > sum(map(_ENGLISH.__contains__, words)) else "en"
 
 
 def surface_words(text: str) -> list[str]:
@@ -136,11 +138,11 @@ def _elapsed(words: list[str], position: int) -> bool:
 @lru_cache(maxsize=100_000)
 def read(sentence: str) -> Reading:
     """Read one sentence: its content terms with weights, and its anchors."""
-    lang = guess_language(sentence)
+    words = surface_words(sentence)
+    lang = _language(sentence, [w.lower() for w in words])
     terms: list[str] = []
     weights: dict[str, float] = {}
     numbers, dates, names, calendar = set(), set(), set(), set()
-    words = surface_words(sentence)
     for position, surface in enumerate(words):
         low = _lower(surface)
         low = NUMBER_WORDS.get(low, low) if lang == "en" else low
@@ -161,6 +163,5 @@ def read(sentence: str) -> Reading:
             names.add(found)
     return Reading(
         sentence, lang, tuple(terms), weights, frozenset(numbers), frozenset(dates),
-        frozenset(names), frozenset(calendar),
+        frozenset(names), frozenset(calendar), sum(weights.values()),
     )  # fmt: skip
-

@@ -1,0 +1,141 @@
+"""Graceful shutdown: `newsdelta run` stops on SIGTERM, says so, and exits 0 in bounded time.
+
+The real program runs as a subprocess (temp config, SQLite in tmp_path, console on, one feed
+on a loopback `FeedServer`). It is stopped once while idle after a poll, and once while a
+feed is answering slowly (the server holds the answer 5 s), i.e. in the middle of a fetch.
+The bound is the runtime's grace period for in-flight work (20 s) plus a margin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from tests.fakes.feed_server import FeedServer
+
+ROOT = Path(__file__).resolve().parents[1]
+FEEDS = Path(__file__).parent / "feeds"
+BOUND = 25.0
+SHUTDOWN_LOG = "INFO newsdelta: shutting down: polling stopped, finishing in-flight work"
+TOPIC = """
+[[topics]]
+name = "russia-iran"
+title = "Russia–Iran partnership treaty"
+
+[topics.groups]
+russia = ["Russia*", "Moscow", "Kremlin", "Duma"]
+iran = ["Iran*", "Tehran", "Majlis"]
+partnership = ["treaty", "partnership*", "pact*"]
+"""
+
+
+def write_config(tmp_path: Path, url: str) -> Path:
+    lines = [
+        "[newsdelta]",
+        f'data_dir = "{tmp_path}"',
+        f'seeds = "{ROOT / "seeds"}"',
+        "first_poll_max_age = 315360000",  # the fixture's 2025 items are news here
+        "console = true",
+        "[[feeds]]",
+        'name = "Northern Wire"',
+        f'url = "{url}"',
+    ]
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(lines) + "\n" + TOPIC, encoding="utf-8")
+    return path
+
+
+class Running:
+    """`newsdelta …` as a subprocess, its stdout and stderr collected line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._changed = asyncio.Condition()
+        self._readers = [
+            asyncio.create_task(self._read(process.stdout, self.out)),
+            asyncio.create_task(self._read(process.stderr, self.err)),
+        ]
+
+    @classmethod
+    async def start(cls, *args: str, env: dict[str, str] | None = None) -> Running:
+        """Start `python -m bot.cli *args` with only PATH, PYTHONPATH and `env` set."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            *args,
+            cwd=ROOT,
+            env={
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "PYTHONPATH": str(ROOT),
+                **(env or {}),
+            },
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def _read(self, stream: asyncio.StreamReader | None, lines: list[str]) -> None:
+        assert stream is not None
+        while line := await stream.readline():
+            async with self._changed:
+                lines.append(line.decode(errors="replace").rstrip("\n"))
+                self._changed.notify_all()
+
+    async def until(self, predicate, timeout: float = 60.0) -> None:
+        """Wait until `predicate()` holds (a guard against a hang, not a speed check)."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def terminate(self) -> float:
+        """SIGTERM, then wait for the exit; returns the seconds it took."""
+        sent = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout=60)
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+        took = time.monotonic() - sent
+        await asyncio.gather(*self._readers)
+        return took
+
+
+async def test_sigterm_after_a_poll_exits_0_promptly_and_logs_the_shutdown(
+    tmp_path: Path,
+) -> None:
+    async with FeedServer() as feeds:
+        feeds.set("/wire.xml", (FEEDS / "crash_wire.xml").read_bytes())
+        config = write_config(tmp_path, feeds.url("/wire.xml"))
+        bot = await Running.start("--config", str(config), "run")
+        await bot.until(lambda: any("1 feeds polled" in line for line in bot.err))
+        await bot.until(lambda: sum(line.startswith("[new_story]") for line in bot.out) == 2)
+        took = await bot.terminate()
+    assert bot.process.returncode == 0, "\n".join(bot.err)
+    assert took < BOUND
+    assert SHUTDOWN_LOG in bot.err
+    assert not [line for line in bot.err if line.startswith(("ERROR", "Traceback"))]
+
+
+async def test_sigterm_in_the_middle_of_a_slow_fetch_still_exits_0_in_bounds(
+    tmp_path: Path,
+) -> None:
+    async with FeedServer() as feeds:
+        feeds.set("/wire.xml", (FEEDS / "crash_wire.xml").read_bytes(), delay=5.0)
+        config = write_config(tmp_path, feeds.url("/wire.xml"))
+        bot = await Running.start("--config", str(config), "run")
+        async with asyncio.timeout(60):  # until the request is in; its answer is held 5 s
+            while not feeds.requests_for("/wire.xml"):
+                await asyncio.sleep(0.05)
+        took = await bot.terminate()
+        held = feeds.requests_for("/wire.xml")
+    assert bot.process.returncode == 0, "\n".join(bot.err)
+    assert took < BOUND
+    assert SHUTDOWN_LOG in bot.err
+    assert len(held) == 1
