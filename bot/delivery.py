@@ -80,12 +80,15 @@ class Deliverer:
         return total
 
     async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
-        """Drain until `stop` is set; what is in flight finishes first."""
-        while not stop.is_set():
+        """Drain until `stop` is set, then once more: what is due by then goes out first."""
+        while True:
+            stopping = stop.is_set()
             try:
                 await self.drain_once()
             except Exception:
                 log.exception("delivery pass failed; retrying")
+            if stopping:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
 

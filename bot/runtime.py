@@ -34,7 +34,7 @@ from .sources import SourceCommands
 
 log = logging.getLogger("newsdelta")
 
-SHUTDOWN_GRACE = 20.0
+SHUTDOWN_GRACE = 10.0  # seconds for polls in flight, then as long for the last sends
 
 
 def worker_id(role: str) -> str:
@@ -68,6 +68,9 @@ def opened_store(config: Config) -> Iterator[Store]:
     """The store, migrated, with the seeds' facts and the configured feeds in it."""
     store = Store.open(config.settings.storage_url)
     try:
+        if store.dialect == "sqlite":  # one process owns a SQLite file: a dead run's
+            store.release_feed_leases()  # leases and claims are free (claims: maybe sent)
+            store.release_claims()
         Pipeline(store, config.topics, pipeline_settings(config)).load_seeds(
             config.settings.seeds_dir
         )
@@ -158,18 +161,16 @@ async def serve(config: Config, secrets: Secrets, roles: Roles) -> None:
             core = command_core(store, config, fetcher)
             platforms = await _platforms(stack, config, secrets, core, roles.platforms)
             log.info("platforms: %s", ", ".join(platforms) or "none")
-            tasks = []
+            sending, stop_sending = None, asyncio.Event()
             if platforms:
-                if store.dialect == "sqlite":
-                    store.release_claims()
                 deliverer = Deliverer(
                     store,
                     platforms,
                     owner=worker_id("sender"),
                     lease_s=float(config.settings.delivery_lease),
                 )
-                tasks.append(asyncio.create_task(deliverer.run(stop)))
-            scheduler = None
+                sending = asyncio.create_task(deliverer.run(stop_sending))
+            scheduler, polls = None, set[asyncio.Task[None]]()
             if roles.watch:
                 pipeline = Pipeline(
                     store,
@@ -178,26 +179,45 @@ async def serve(config: Config, secrets: Secrets, roles: Roles) -> None:
                     fetcher=fetcher,
                     owner=worker_id("watcher"),
                 )
-                scheduler = _scheduler(pipeline, config)
+                scheduler = _scheduler(pipeline, config, polls)
                 scheduler.start()
             await stop.wait()
             log.info("shutting down: polling stopped, finishing in-flight work")
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
-            if tasks:
-                _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
-                for task in pending:
-                    task.cancel()
+            await _finish(set(polls), SHUTDOWN_GRACE)  # polls first: their alerts go out too
+            stop_sending.set()
+            await _finish({sending} if sending else set(), SHUTDOWN_GRACE)
 
 
-def _scheduler(pipeline: Pipeline, config: Config) -> AsyncIOScheduler:
-    """APScheduler only ticks; the store says which feeds are due."""
+async def _finish(tasks: set[asyncio.Task[None]], grace: float) -> None:
+    """Wait for `tasks` at most `grace` seconds, then cancel what is left."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+
+
+def _scheduler(
+    pipeline: Pipeline, config: Config, in_flight: set[asyncio.Task[None]]
+) -> AsyncIOScheduler:
+    """APScheduler only ticks; the store says which feeds are due. A poll runs in its own
+    task, shielded: shutting the scheduler down cancels its jobs, and `serve` waits for a
+    poll in flight (bounded) instead, so its feeds are recorded and their leases released."""
     tick = float(min(60, config.settings.poll_interval))
 
-    async def poll() -> None:
+    async def poll_and_report() -> None:
         report = await pipeline.poll_due()
         if report.feeds:
             log.info("%s", report.line())
+
+    async def poll() -> None:
+        task = asyncio.ensure_future(poll_and_report())
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -229,8 +249,6 @@ async def poll_once(config: Config, secrets: Secrets) -> int:
             report = await pipeline.poll_due(limit=100_000)
             core = command_core(store, config, fetcher)
             platforms = await _platforms(stack, config, secrets, core, Roles().platforms)
-            if store.dialect == "sqlite":
-                store.release_claims()
             await Deliverer(store, platforms, owner=worker_id("sender")).drain()
     for error in report.errors:
         print(f"error: {error}")

@@ -121,10 +121,10 @@ async def test_a_slack_cycle_at_debug_logs_no_secret_and_no_refused_body(
 
 @pytest.fixture
 def restored_logging() -> Iterator[None]:
-    """setup_logging reconfigures the root logger; put it back for the next test."""
+    """setup_logging reconfigures the root logger and a few others; put them all back."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    noisy = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    levels = {name: logger.level for name, logger in _loggers()}
     try:
         yield
     finally:
@@ -133,8 +133,13 @@ def restored_logging() -> Iterator[None]:
         for handler in handlers:
             root.addHandler(handler)
         root.setLevel(level)
-        for name, old in noisy.items():
-            logging.getLogger(name).setLevel(old)
+        for name, logger in _loggers():
+            logger.setLevel(levels.get(name, logging.NOTSET))
+
+
+def _loggers() -> list[tuple[str, logging.Logger]]:
+    known = list(logging.root.manager.loggerDict.items())
+    return [(name, logger) for name, logger in known if isinstance(logger, logging.Logger)]
 
 
 async def test_a_discord_cycle_at_debug_logs_no_token(

@@ -139,3 +139,6 @@ async def test_sigterm_in_the_middle_of_a_slow_fetch_still_exits_0_in_bounds(
     assert took < BOUND
     assert SHUTDOWN_LOG in bot.err
     assert len(held) == 1
+    shutdown = bot.err.index(SHUTDOWN_LOG)  # the poll in flight finished, then the process left
+    assert any("1 feeds polled" in line for line in bot.err[shutdown:])
+    assert not [line for line in bot.err if line.startswith(("ERROR", "Traceback"))]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .models import Judgement, Story, Topic
-from .parse import html_to_text
+from .parse import clean_text, html_to_text
 from .replay import replay
 
 ALERTING = {"new_detail", "new_story"}
@@ -51,11 +51,16 @@ def _story(item: dict[str, Any]) -> Story:
     return Story(
         key=f"eval:{item['id']}",
         title=item.get("title") or "",
-        text=html_to_text(item.get("text") or ""),
+        text=_body(item.get("text") or ""),
         source=item.get("source") or "unknown",
         link=item.get("link") or None,
         published=datetime.fromisoformat(published.replace("Z", "+00:00")) if published else None,
     )
+
+
+def _body(text: str) -> str:
+    """Items carry light HTML or plain text with blank lines between paragraphs."""
+    return html_to_text(text) if re.search(r"<[a-zA-Z/][^>]*>", text) else clean_text(text)
 
 
 def _norm(text: str) -> str:

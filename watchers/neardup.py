@@ -3,7 +3,10 @@
 `NearDupIndex` holds the integer keys of `facts.story_keys` (wording sketch + anchors; any
 keys below 2**63 will do) for each story id (0 <= id < 2**31, each story added once) and
 answers `query(keys, min_shared)`: every story sharing at least `min_shared` of the distinct
-`keys`, with the number shared, most first (ties: lowest id). The answer is exact.
+`keys`, with the number shared, most first (ties: lowest id). The answer is exact. Optionally
+(`max_holders`) keys held by more stories than that are left out: in a store of stories on
+one topic the sketch samples stock phrases that thousands of stories hold, which say nothing
+about copying and make an exact answer costly (see the module's last paragraph).
 
 Layout (numpy; about 20 bytes per (key, story) pair, `nbytes()` counts everything):
 - static: the pairs sorted by key (`int64` keys, `int32` ids) and a directory of bucket starts
@@ -30,6 +33,7 @@ import numpy as np
 COMMON = 32  # a key held by more stories than this keeps its own sorted id array
 MERGE_FLOOR = 4096  # recent pairs merged into the static arrays at the earliest
 MIN_BUCKET_BITS = 10
+SMALL_COUNT = 4096  # fewer common holders than this are counted by sorting, more by bincount
 _KEY_LIMIT = 1 << 63
 _ID_LIMIT = 1 << 31
 
@@ -104,34 +108,45 @@ class NearDupIndex:
         if len(self._recent_keys) >= max(MERGE_FLOOR, len(self._keys) // 16):
             self._merge()
 
-    def query(self, keys: Sequence[int], min_shared: int) -> list[tuple[int, int]]:
-        """(story id, keys shared) for every story sharing at least `min_shared` of `keys`."""
+    def query(
+        self, keys: Sequence[int], min_shared: int, *, max_holders: int | None = None
+    ) -> list[tuple[int, int]]:
+        """(story id, keys shared) for every story sharing at least `min_shared` of `keys`.
+
+        With `max_holders` (at least `COMMON`), a key more stories hold than that is a stock
+        phrase, not a sign of a copy: it is left out of the query."""
         if min_shared < 1:
             raise ValueError("min_shared must be at least 1")
+        if max_holders is not None and max_holders < COMMON:
+            raise ValueError(f"max_holders must be at least COMMON ({COMMON})")
         counts: dict[int, int] = {}
+        count = counts.get
         common: list[array] = []
         recent, skeys, sids, bounds, shift = (
-            self._recent, self._mkeys, self._mids, self._mbounds, self._shift
+            self._recent.get, self._mkeys, self._mids, self._mbounds, self._shift
         )  # fmt: skip
         for key in set(keys) if len(keys) > 1 else keys:
-            held = recent.get(key)
+            held = recent(key)
             if held is not None:
                 if type(held) is not list:
-                    common.append(held)
+                    if max_holders is None or len(held) <= max_holders:
+                        common.append(held)
                     continue
                 for sid in held:
-                    counts[sid] = counts.get(sid, 0) + 1
+                    counts[sid] = count(sid, 0) + 1
             bucket = key >> shift
-            lo, hi = bounds[bucket], bounds[bucket + 1]
+            lo = bounds[bucket]
+            hi = bounds[bucket + 1]
             while lo < hi:
                 if skeys[lo] == key:
                     sid = sids[lo]
-                    counts[sid] = counts.get(sid, 0) + 1
+                    counts[sid] = count(sid, 0) + 1
                 lo += 1
         if common:
             counts = _with_common(counts, common, min_shared)
         found = [(sid, n) for sid, n in counts.items() if n >= min_shared]
-        found.sort(key=lambda pair: (-pair[1], pair[0]))
+        if len(found) > 1:
+            found.sort(key=lambda pair: (-pair[1], pair[0]))
         return found
 
     def nbytes(self) -> int:
@@ -147,7 +162,7 @@ class NearDupIndex:
 
     # -- internals ---------------------------------------------------------------------
     def _set_static(self, keys: np.ndarray, ids: np.ndarray) -> None:
-        bits = max(MIN_BUCKET_BITS, int(len(keys)).bit_length())
+        bits = max(MIN_BUCKET_BITS, len(keys).bit_length())
         self._shift = 63 - bits
         bounds = np.zeros((1 << bits) + 1, dtype=np.uint32)
         np.cumsum(np.bincount(keys >> self._shift, minlength=1 << bits), out=bounds[1:])
@@ -183,22 +198,25 @@ def _check_ids(ids: np.ndarray) -> None:
         raise ValueError("story ids must be integers in [0, 2**31)")
 
 
-def _holds(ids: array, story_id: int) -> bool:
-    at = bisect_left(ids, story_id)
-    return at < len(ids) and ids[at] == story_id
-
-
 def _with_common(counts: dict[int, int], common: list[array], min_shared: int) -> dict[int, int]:
     """Add the common keys' holders to `counts` (only where it can reach `min_shared`)."""
     need = min_shared - len(common)
     if need > 0:  # every answer holds `need` rare keys: look its candidates up
-        return {
-            sid: n + sum(_holds(ids, sid) for ids in common)
-            for sid, n in counts.items()
-            if n >= need
-        }
+        total = {}
+        for sid, n in counts.items():
+            if n >= need:
+                for ids in common:
+                    at = bisect_left(ids, sid)
+                    n += at < len(ids) and ids[at] == sid
+                total[sid] = n
+        return total
     holders = np.concatenate([np.frombuffer(ids, dtype=np.int32) for ids in common])
-    sids, shared = np.unique(holders, return_counts=True)
+    if len(holders) < SMALL_COUNT:
+        sids, shared = np.unique(holders, return_counts=True)
+    else:
+        shared = np.bincount(holders)
+        sids = np.flatnonzero(shared)
+        shared = shared[sids]
     total = dict(zip(sids.tolist(), shared.tolist(), strict=True))
     for sid, n in counts.items():
         total[sid] = total.get(sid, 0) + n

@@ -1,12 +1,14 @@
 """A story body as sentences: HTML flattened, hard-wrapped lines joined, page chrome dropped.
 
 `sentences(text)` is what the engine calls a story's statements. It accepts plain text or light
-HTML, joins lines a wire service hard-wrapped, removes a leading dateline ("MOSCOW, Jan 17
-(Reuters) -", "Shafaq News/"), splits sentences (keeping "Jan.", "U.S.", "Mr." intact), and
-leaves out everything that is page furniture rather than news: bylines, timestamps, photo
-credits, "Read more" and share links, newsletter boxes, "Source: https://…" lines, headings
-and sidebar lists (short lines without a full stop), and lines addressed to a summariser or
-an AI ("Ignore previous instructions…"), which are text to drop, never orders to follow.
+HTML (or text whose paragraphs were already run together), joins lines a wire service
+hard-wrapped, removes a wire dateline ("MOSCOW, Jan 17 (Reuters) -", "Shafaq News/") together
+with an outlet's short intro before it, splits sentences (keeping "Jan.", "U.S.", "Mr."
+intact), and leaves out everything that is not a statement of news (`chrome.is_chrome`):
+bylines, timestamps, photo credits, "Read more" and share links, newsletter boxes, "Source:
+https://…" lines, headings and sidebar lists (short lines without a full stop), labels of
+fewer than `MIN_WORDS` words, and lines addressed to a summariser or an AI ("Ignore previous
+instructions…"), which are text to drop, never orders to follow.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ _ABBREVIATIONS = frozenset(
 )
 _JOINING_WORDS = frozenset(
     "a an the and or but of to in on at by for with from as that which who whose its their his "
-    "her its our".split()
+    "her our".split()
 )
 HEADING_WORDS = 15  # a stand-alone line this short without a full stop is a heading or a link
 MIN_WORDS = 4  # fewer words make a label ("Economy."), not a statement

@@ -12,9 +12,9 @@ words drawn from wordfreq's English list and with made-up surnames, numbers and 
   the sentences after the lead reordered and one of them dropped; "heavy": half the
   sentences written anew.
 - `feed(tellings)`: an RSS 2.0 document of them, as a feed server would send it.
-- `Background(corpus, pool)`: stories to fill a store or an index with, cheaply. It writes
-  `pool` sentences once, reads each once (`words.read`), and makes story n out of 3-8 of
-  them. A story's keys are computed from its sentences' own keys, which gives exactly
+- `Background(corpus, stories)`: known stories to fill a store or an index with, cheaply:
+  clusters of copies of one event (see the class). Each sentence is written and read
+  (`words.read`) once. A story's keys are computed from its sentences' own keys, which gives exactly
   `facts.story_keys` of the story's text: the bottom-k sketch of a union of shingle sets is
   the bottom-k of the union of their sketches, and anchor keys are a union per sentence.
 """
@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 from wordfreq import top_n_list
 
-from watchers.dedup import STORY_SKETCH, anchor_keys, fact_keys, wording_keys
+from watchers.dedup import FACT_ROWS, STORY_SKETCH, anchor_keys, fact_keys, wording_keys
 from watchers.models import Story
 from watchers.text import sentences
 from watchers.words import Reading, read
@@ -41,6 +41,7 @@ LEVELS = ("light", "medium", "heavy")
 NO_KEY = np.iinfo(np.int64).max  # pads key rows; real keys are below 2**63 - 1
 START = datetime(2025, 2, 1, tzinfo=UTC)
 CHUNK = 10_000  # background stories are drawn per chunk: story n depends on (seed, n) alone
+MEAN_COPIES = 40  # stories per background event, on average
 _RUSSIA = ("Russia", "Moscow", "The Kremlin", "Russian President Vladimir Putin", "Putin")
 _IRAN = ("Iran", "Tehran", "Iranian President Masoud Pezeshkian", "Pezeshkian", "Iranian officials")
 _DEALS = (
@@ -151,7 +152,11 @@ class Corpus:
                 subject = rng.choice(_SUBJECTS) if on_topic else rng.choice(self.vocabulary)
                 verb = rng.choice(_VERBS)
                 topical = 0.15 if on_topic else 0.0
-                words = [subject[0].upper() + subject[1:], verb, *self._words(rng, rng.randint(8, 16), topical)]
+                words = [
+                    subject[0].upper() + subject[1:],
+                    verb,
+                    *self._words(rng, rng.randint(8, 16), topical),
+                ]
             if rng.random() < 0.15:
                 words.append(f"on {rng.choice(_WEEKDAYS)}")
             text = " ".join(words) + "."
@@ -174,7 +179,9 @@ class Corpus:
         title = " ".join(rng.choice(self.vocabulary) for _ in range(6)).capitalize()
         return self._telling(f"off-{n}", title, body, rng, n)
 
-    def _telling(self, key: str, title: str, body: list[str], rng: random.Random, n: int) -> Telling:
+    def _telling(
+        self, key: str, title: str, body: list[str], rng: random.Random, n: int
+    ) -> Telling:
         source = f"Outlet {rng.randint(1, 40)}"
         return Telling(key, title, tuple(body), source, START + timedelta(minutes=n))
 
@@ -239,36 +246,48 @@ class Corpus:
 
 
 class Background:
-    """Cheap known stories: story n is 3-8 sentences of a pool read once (see docstring)."""
+    """Known stories in clusters: copies of one event told by several outlets.
 
-    def __init__(self, corpus: Corpus, pool: int) -> None:
+    Event e has 3-8 sentences of its own (its first a lead on the topic); each of its stories
+    tells them in order, each sentence after the second dropped with probability 1/5. Stories
+    per event are geometric with mean `MEAN_COPIES`, so a sentence is held by a few dozen
+    stories, as wire copy is, and events share nothing but the topic's stock phrases.
+    """
+
+    def __init__(self, corpus: Corpus, stories: int) -> None:
         self.corpus = corpus
-        rng = corpus._rng("pool")
-        self.sentences = tuple(corpus.sentence(rng, lead=i % 6 == 0) for i in range(pool))
-        self.readings: tuple[Reading, ...] = tuple(read(s) for s in self.sentences)
-        self.fact_keys = tuple(fact_keys(r) for r in self.readings)
+        blocks, texts = [], []
+        for chunk in range((stories + CHUNK - 1) // CHUNK):
+            rng = np.random.default_rng([corpus.seed, chunk])
+            copies = rng.geometric(1 / MEAN_COPIES, size=CHUNK)
+            events = int(np.searchsorted(np.cumsum(copies), CHUNK)) + 1
+            lengths = rng.integers(3, 9, size=events)
+            event = np.repeat(np.arange(events), copies[:events])[:CHUNK]
+            slot = np.arange(8)
+            picks = (len(texts) + np.r_[0, np.cumsum(lengths)[:-1]])[event][:, None] + slot
+            kept = (slot < lengths[event][:, None]) & ((slot < 2) | (rng.random((CHUNK, 8)) >= 0.2))
+            blocks.append(np.where(kept, picks, -1))
+            for e, length in enumerate(lengths.tolist()):
+                story_rng = corpus._rng("event", chunk, e)
+                texts += [corpus.sentence(story_rng, lead=i == 0) for i in range(length)]
+        self._members = np.concatenate(blocks)[:stories] if blocks else np.empty((0, 8), int)
+        self.sentences = tuple(texts)
+        self.readings: tuple[Reading, ...] = tuple(read(s) for s in texts)
+        self.fact_key_table = _padded([fact_keys(r) for r in self.readings], FACT_ROWS)
         self._sketches = _padded([wording_keys([r]) for r in self.readings], STORY_SKETCH)
-        width = max(len(anchor_keys([r])) for r in self.readings)
+        width = max((len(anchor_keys([r])) for r in self.readings), default=1)
         self._anchors = _padded([anchor_keys([r]) for r in self.readings], max(width, 1))
 
+    def __len__(self) -> int:
+        return len(self._members)
+
     def members(self, start: int, stop: int) -> np.ndarray:
-        """Pool indices of stories start..stop-1, one row each, -1 past a story's end."""
-        first, last = start // CHUNK, (stop - 1) // CHUNK
-        rows = []
-        for chunk in range(first, last + 1):
-            rng = np.random.default_rng([self.corpus.seed, chunk])
-            picks = rng.integers(0, len(self.sentences), size=(CHUNK, 8))
-            sizes = rng.integers(3, 9, size=CHUNK)
-            picks[np.arange(8) >= sizes[:, None]] = -1
-            rows.append(picks)
-        block = np.concatenate(rows)
-        offset = first * CHUNK
-        return block[start - offset : stop - offset]
+        """Sentence indices of stories start..stop-1, one row each, -1 where none."""
+        return self._members[start:stop]
 
     def telling(self, n: int) -> Telling:
         """Background story n as text (what its keys and facts were computed from)."""
-        indices = [i for i in self.members(n, n + 1)[0] if i >= 0]
-        body = tuple(dict.fromkeys(self.sentences[i] for i in indices))
+        body = tuple(self.sentences[i] for i in self._members[n] if i >= 0)
         title = f"Background story {n}"
         return Telling(f"bg-{n}", title, body, f"Outlet {n % 40 + 1}", START + timedelta(seconds=n))
 

@@ -88,6 +88,12 @@ class FeedsMixin:
                 (owner, now + lease_s, now, now, limit),
             )
 
+    def release_feed_leases(self) -> int:
+        """Single-process start: feeds leased by a dead run are due again now."""
+        return self.db.execute(
+            "UPDATE feeds SET lease_owner = NULL, lease_until = 0 WHERE lease_until > 0"
+        )
+
     def finish_poll(self, feed_id: int, owner: str, outcome: PollOutcome, now: float) -> Row:
         """Record a poll and release the lease; returns the feed row as it is now."""
         with self.db.transaction():
