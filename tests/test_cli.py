@@ -132,8 +132,9 @@ def test_poll_once_survives_a_dead_feed_and_prints_the_alert(tmp_path: Path) -> 
         again = newsdelta("--config", str(path), "poll", "--once")
     assert result.returncode == 0, result.stderr
     assert "[new_detail]" in result.stdout and "198 votes to 11" in result.stdout
-    dead = [line for line in result.stdout.splitlines() if "Dead Wire" in line]
-    assert len(dead) == 1 and dead[0].startswith("error: feed 'Dead Wire' (http://127.0.0.1:")
+    dead = [line for line in result.stderr.splitlines() if "Dead Wire" in line]
+    assert len(dead) == 1
+    assert dead[0].startswith("WARNING newsdelta.pipeline: feed 'Dead Wire' (http://127.0.0.1:")
     assert "1 new details" in result.stdout
     assert "[new_detail]" not in again.stdout  # nothing is due again, nothing re-sent
     facts = newsdelta("--config", str(path), "facts", "198", "votes")
