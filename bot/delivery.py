@@ -58,14 +58,7 @@ class Deliverer:
 
     async def drain_once(self) -> int:
         """One pass: claim what is due, send it; returns how many were delivered."""
-        claimed = await asyncio.to_thread(
-            self.store.claim_deliveries,
-            list(self.platforms),
-            self.owner,
-            self.clock(),
-            self.lease_s,
-            self.batch,
-        )
+        claimed = await self._claim(self.batch)
         by_channel: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
         for delivery in claimed:
             by_channel[(delivery.platform, delivery.channel)].append(delivery)
@@ -80,36 +73,78 @@ class Deliverer:
         return total
 
     async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
-        """Drain until `stop` is set, then once more: what is due by then goes out first."""
+        """Deliver until `stop` is set. Each channel has its own lane (a task sending its
+        messages in order), so a slow or rate-limited channel never holds up the others;
+        every `every` seconds the lanes are topped up to `batch` claimed deliveries. After
+        `stop`, one last top-up, then the lanes finish what they hold."""
+        lanes: dict[tuple[str, str], list[Delivery]] = {}
+        workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         while True:
             stopping = stop.is_set()
             try:
-                await self.drain_once()
+                room = self.batch - sum(len(q) for q in lanes.values())
+                for delivery in await self._claim(room) if room > 0 else []:
+                    lane = (delivery.platform, delivery.channel)
+                    lanes.setdefault(lane, []).append(delivery)
+                    if lane not in workers:
+                        workers[lane] = asyncio.create_task(self._lane(lane, lanes, workers))
             except Exception:
-                log.exception("delivery pass failed; retrying")
+                log.exception("claiming deliveries failed; retrying")
             if stopping:
-                return
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
+        if workers:
+            await asyncio.wait(list(workers.values()))
 
-    async def _send_all(self, deliveries: list[Delivery]) -> int:
+    async def _lane(
+        self,
+        lane: tuple[str, str],
+        lanes: dict[tuple[str, str], list[Delivery]],
+        workers: dict[tuple[str, str], asyncio.Task[None]],
+    ) -> None:
+        try:
+            queue = lanes[lane]
+            while queue:
+                await self._send_all([queue.pop(0)], rest=queue)
+        finally:
+            lanes.pop(lane, None)
+            workers.pop(lane, None)
+
+    async def _claim(self, limit: int) -> list[Delivery]:
+        return await asyncio.to_thread(
+            self.store.claim_deliveries,
+            list(self.platforms),
+            self.owner,
+            self.clock(),
+            self.lease_s,
+            limit,
+        )
+
+    async def _send_all(
+        self, deliveries: list[Delivery], rest: list[Delivery] | None = None
+    ) -> int:
+        """Send one channel's deliveries in order. On a failure the ones behind it (and
+        `rest`, a lane's queue, emptied) wait for the same retry time, keeping the order."""
         sent = 0
         for index, delivery in enumerate(deliveries):
             outcome, retry_at = await self._send(delivery)
             if outcome == "sent":
                 sent += 1
-            elif outcome == "channel_gone":
-                return sent
-            else:  # keep the channel's order: the rest waits behind this one
-                for rest in deliveries[index + 1 :]:
+                continue
+            behind = deliveries[index + 1 :] + (rest or [])
+            if rest:
+                rest.clear()
+            if outcome == "retry":
+                for later in behind:
                     await asyncio.to_thread(
                         self.store.retry_later,
-                        rest,
+                        later,
                         "waiting behind an earlier message",
                         retry_at,
                         False,
                     )
-                return sent
+            return sent
         return sent
 
     async def _send(self, delivery: Delivery) -> tuple[str, float]:

@@ -34,6 +34,8 @@ from .sources import SourceCommands
 
 log = logging.getLogger("newsdelta")
 
+FEEDS_PER_PASS = 500
+MAX_PASSES_PER_TICK = 40
 SHUTDOWN_GRACE = 10.0  # seconds for polls in flight, then as long for the last sends
 
 
@@ -208,9 +210,12 @@ def _scheduler(
     tick = float(min(60, config.settings.poll_interval))
 
     async def poll_and_report() -> None:
-        report = await pipeline.poll_due()
-        if report.feeds:
-            log.info("%s", report.line())
+        for _ in range(MAX_PASSES_PER_TICK):  # many feeds due: pass after pass, bounded
+            report = await pipeline.poll_due(limit=FEEDS_PER_PASS)
+            if report.feeds:
+                log.info("%s", report.line())
+            if report.feeds < FEEDS_PER_PASS:
+                return
 
     async def poll() -> None:
         task = asyncio.ensure_future(poll_and_report())

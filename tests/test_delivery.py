@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime
 
@@ -139,3 +140,29 @@ async def test_the_console_prints_an_alert_readably(store: Store) -> None:
     text = out.getvalue()
     assert "[new_story] Duma ratifies the treaty" in text
     assert "• A new fact. — Wire" in text and "https://w.example/a" in text
+
+
+async def test_running_delivery_keeps_each_channels_order_and_does_not_wait_on_others(
+    store: Store,
+) -> None:
+    store.subscribe("chat", "slow", "russia-iran", "u", 0.0)
+    store.subscribe("chat", "fast", "russia-iran", "u", 0.0)
+    for n in range(3):
+        _alert(store, f"a{n}", headline=f"H{n}")
+
+    class SlowChannel(RecordingPlatform):
+        async def send(self, channel, message, *, key):
+            if channel == "slow":
+                await asyncio.sleep(0.3)
+            return await super().send(channel, message, key=key)
+
+    chat = SlowChannel()
+    stop = asyncio.Event()
+    running = asyncio.create_task(Deliverer(store, {"chat": chat}).run(stop, every=0.05))
+    while sum(s.channel == "fast" for s in chat.sent) < 3:
+        await asyncio.sleep(0.01)
+    assert sum(s.channel == "slow" for s in chat.sent) < 3  # fast did not wait for slow
+    stop.set()
+    await running
+    for channel in ("slow", "fast"):
+        assert [s.message.headline for s in chat.sent if s.channel == channel] == ["H0", "H1", "H2"]

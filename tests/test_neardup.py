@@ -99,7 +99,9 @@ def test_a_common_key_counts_for_stories_added_in_any_order() -> None:
         index.add(sid, [5, 1_000 + sid])
 
     assert index.query([5, 1_000 + 17], min_shared=2) == [(17, 2)]
-    assert sorted(index.query([5], min_shared=1)) == [(sid, 1) for sid in sorted(holders)]
+    everyone = index.query([5], min_shared=1)
+    assert sorted(everyone) == [(sid, 1) for sid in sorted(holders)]
+    assert all(type(sid) is int and type(n) is int for sid, n in everyone)
 
 
 def test_max_holders_leaves_stock_keys_out_of_the_question() -> None:

@@ -1,8 +1,11 @@
 """Conflicts: a fact that says the same thing as a known fact but with another value.
 
 Two sentences are about the same thing when each states at least half of the other's content
-terms, numbers and dates aside (`SAME_VALUE_SLOT`). They then conflict when they give disjoint
-values in one slot:
+terms, numbers and dates aside (`SAME_VALUE_SLOT`), and when they are about the same actor:
+the names a sentence opens with ("Russia's State Duma voted…", "Deputies in the State Duma…")
+must name someone the other opens with too — Iran's parliament voting 198–11 does not
+contradict the State Duma voting 412–3. A sentence that opens with no name (“The treaty…”)
+agrees with any. They then conflict when they give disjoint values in one slot:
 - a date (day and month: "30 September" vs "2 October"),
 - a vote or tally ("395 to 1", "191–8", "398 deputies"),
 - a count of the same unit ("four ships" vs "five warships"),
@@ -21,8 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import fuzz
+
 from watchers.evidence import Known
 from watchers.lexicon import MONTHS, NUMBER_WORDS, OPPOSITES
+from watchers.novelty import NAME_MATCH
 from watchers.words import Reading, term
 
 SAME_VALUE_SLOT = 0.5  # both sentences state this share of each other: same thing, compare values
@@ -35,6 +41,7 @@ _DATE = re.compile(
 )
 _TALLY = re.compile(r"\b(\d+)\s*(?:-|–|—|to|votes? to)\s*(\d+)\b")
 _NUMBER = re.compile(r"\b(\d[\d,.]*\d|\d)\b(?:\s*-\s*|\s+)?([^\W\d_]+)?")
+_OPPOSED = frozenset().union(*(left | right for left, right in OPPOSITES))
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 
 
@@ -76,11 +83,36 @@ def _values(text: str) -> dict[str, dict[str, str]]:
     return slots
 
 
+def _same_name(ours: str, theirs: str) -> bool:
+    """Two name terms of one actor: equal, one the other's demonym (Iran, Iranian) or another
+    spelling of it."""
+    if ours == theirs:
+        return True
+    if min(len(ours), len(theirs)) >= 4 and (ours.startswith(theirs) or theirs.startswith(ours)):
+        return True
+    return fuzz.ratio(ours, theirs) >= NAME_MATCH
+
+
+def same_actor(ours: Reading, theirs: Reading) -> bool:
+    """Whether the two sentences open with the same actor (or one of them names none)."""
+    if not ours.actor or not theirs.actor:
+        return True
+    return any(_same_name(a, b) for a in ours.actor for b in theirs.opening) or any(
+        _same_name(a, b) for a in theirs.actor for b in ours.opening
+    )
+
+
 def _plain_terms(reading: Reading, leave_out: frozenset[str] = frozenset()) -> dict[str, float]:
     """Content terms without numbers and dates (and without `leave_out`)."""
     return {
         t: w for t, w in reading.weights.items() if t not in reading.calendar and t not in leave_out
     }
+
+
+@lru_cache(maxsize=50_000)
+def _content(reading: Reading) -> dict[str, float]:
+    """`_plain_terms` of a sentence, once per reading (readings are cached by text)."""
+    return _plain_terms(reading)
 
 
 def _shares(ours: dict[str, float], theirs: dict[str, float]) -> tuple[float, float]:
@@ -121,28 +153,33 @@ def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | N
     """The value on which `reading` contradicts known facts about the same thing, if any.
 
     A slot conflicts only when no known fact about the same thing agrees with our value: a
-    copy of a fact that others contradict is still a copy.
+    copy of a fact that others contradict is still a copy. Only candidates sharing a slot
+    or an opposed word with the sentence are compared at all.
     """
-    ours_terms = _plain_terms(reading)
     ours_values = _values(reading.text)
+    opposed = not _OPPOSED.isdisjoint(reading.terms)
+    if not ours_values and not opposed:
+        return None
+    ours_terms = _content(reading)
     found: dict[tuple[str, str, str], list[Known]] = {}
     agreed: set[str] = set()
     for known in candidates:
-        if known.reading.lang != reading.lang:
+        theirs_values = _values(known.fact.text)
+        slots = ours_values.keys() & theirs_values.keys()
+        opposable = opposed and not _OPPOSED.isdisjoint(known.reading.terms)
+        if not (slots or opposable) or known.reading.lang != reading.lang:
             continue
-        theirs_terms = _plain_terms(known.reading)
-        ours_share, theirs_share = _shares(ours_terms, theirs_terms)
-        if min(ours_share, theirs_share) >= SAME_VALUE_SLOT:
-            theirs_values = _values(known.fact.text)
-            for slot in ours_values.keys() & theirs_values.keys():
+        if not same_actor(reading, known.reading):
+            continue
+        if slots and min(_shares(ours_terms, _content(known.reading))) >= SAME_VALUE_SLOT:
+            for slot in slots:
                 if ours_values[slot].keys() & theirs_values[slot].keys():
                     agreed.add(slot)
                     continue
                 ours = ", ".join(ours_values[slot].values())
                 theirs = ", ".join(theirs_values[slot].values())
                 found.setdefault((slot, ours, theirs), []).append(known)
-        opposite = _opposite(reading, known.reading)
-        if opposite:
+        if opposable and (opposite := _opposite(reading, known.reading)):
             found.setdefault(("yes/no", *opposite), []).append(known)
     found = {key: known for key, known in found.items() if key[0] not in agreed}
     if not found:

@@ -8,6 +8,10 @@ with blake2b, never Python's salted `hash()`, so keys are the same in every proc
   rows, one row per band; a row's key is its minimum XOR a fixed per-row salt). Sentences
   whose term sets have Jaccard similarity J share about `FACT_ROWS * J` keys, so even a
   paraphrase shares a few.
+- `part_keys`: the same MinHash keys for overlapping runs of `PART_TERMS` telling terms of a
+  long sentence: a sentence that states several things ("After its 20-year term, the treaty
+  signed in Moscow on Friday can be renewed by mutual consent") shares few keys with a known
+  sentence stating only one of them, so each part is looked up on its own too.
 - `wording_keys`: a bottom-k sketch of the story's term bigrams (its wording): the
   `STORY_SKETCH` smallest bigram hashes. Copies share most of them; other stories few.
 - `anchor_keys`: one key per language-neutral anchor of the story (number, month, weekday),
@@ -27,6 +31,7 @@ from watchers.words import Reading
 FACT_ROWS = 12
 TELLING_WEIGHT = 2.0  # zipf 5: terms rarer than "said" are what a sentence tells
 STORY_SKETCH = 24
+PART_TERMS = 8  # telling terms in one part of a long sentence; parts overlap by half
 _MASK63 = (1 << 63) - 1
 _PRIME = (1 << 61) - 1
 
@@ -60,14 +65,32 @@ def _row_salts() -> tuple[int, ...]:
     return tuple(stable_hash(f"newsdelta:minhash:row:{row}") & _PRIME for row in range(FACT_ROWS))
 
 
-def fact_keys(reading: Reading) -> tuple[int, ...]:
-    """MinHash row keys of one sentence's content terms (empty if it has none)."""
+def _telling(reading: Reading) -> list[str]:
     weights = reading.weights
-    telling = [t for t, w in weights.items() if w >= TELLING_WEIGHT] or list(weights)
-    rows = [_rows(t) for t in telling]
+    return [t for t, w in weights.items() if w >= TELLING_WEIGHT] or list(weights)
+
+
+def _minhash(terms: Iterable[str]) -> tuple[int, ...]:
+    rows = [_rows(t) for t in terms]
     if not rows:
         return ()
     return tuple(map(int.__xor__, map(min, zip(*rows, strict=True)), _row_salts()))
+
+
+def fact_keys(reading: Reading) -> tuple[int, ...]:
+    """MinHash row keys of one sentence's content terms (empty if it has none)."""
+    return _minhash(_telling(reading))
+
+
+def part_keys(reading: Reading) -> tuple[tuple[int, ...], ...]:
+    """MinHash keys of each overlapping run of `PART_TERMS` telling terms of a long sentence
+    (none for a sentence with fewer)."""
+    telling = _telling(reading)
+    if len(telling) <= PART_TERMS:
+        return ()
+    step = PART_TERMS // 2
+    starts = range(0, len(telling) - step, step)
+    return tuple(_minhash(telling[start : start + PART_TERMS]) for start in starts)
 
 
 def wording_keys(readings: Sequence[Reading]) -> tuple[int, ...]:

@@ -98,7 +98,7 @@ def assess(story: Story, knowledge: Knowledge) -> Assessment:
     readings = [read(t) for t in texts]
     keys = [fact_keys(r) for r in readings]
     wording = wording_keys(readings)
-    evidence = gather(readings, keys, wording, knowledge)
+    evidence = gather(readings, wording, knowledge)
     alignments = [
         align(r, [k for k in candidates if k.reading.lang == r.lang])
         for r, candidates in zip(readings, evidence.candidates, strict=True)
@@ -106,15 +106,15 @@ def assess(story: Story, knowledge: Knowledge) -> Assessment:
     story_ids = _context_stories(evidence, alignments)
     load_stories(evidence, knowledge, story_ids)
     context_facts = evidence.facts_of(story_ids)
-    base = Context.of(context_facts)
+    base = Context.of(context_facts, (k for candidates in evidence.candidates for k in candidates))
     findings = []
-    for text, reading, fact_key, (aligned, coverage) in zip(
-        texts, readings, keys, alignments, strict=True
+    for text, reading, fact_key, (aligned, coverage), candidates in zip(
+        texts, readings, keys, alignments, evidence.candidates, strict=True
     ):
         native = reading.lang == evidence.language
         context = base.with_aligned(aligned)
-        anchors = context.new_anchors(reading, names=native)
-        conflict = find_conflict(reading, aligned)
+        anchors = context.new_anchors(reading, names=native, published=story.published)
+        conflict = find_conflict(reading, candidates)
         context_coverage = max(coverage, context.coverage(reading))
         if native:
             is_new = bool(anchors) or context_coverage < MOSTLY or conflict is not None

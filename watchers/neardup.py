@@ -1,24 +1,28 @@
 """An in-memory index of story keys: which known stories share at least k keys with this one.
 
-`NearDupIndex` holds the integer keys of `facts.story_keys` (wording sketch + anchors; any
-keys below 2**63 will do) for each story id (0 <= id < 2**31, each story added once) and
+`NearDupIndex` holds, per story id (0 <= id < 2**31, each story added once), its integer keys
+(those of `facts.story_keys`: wording sketch + anchors; any keys in [0, 2**63) will do) and
 answers `query(keys, min_shared)`: every story sharing at least `min_shared` of the distinct
-`keys`, with the number shared, most first (ties: lowest id). The answer is exact. Optionally
-(`max_holders`) keys held by more stories than that are left out: in a store of stories on
-one topic the sketch samples stock phrases that thousands of stories hold, which say nothing
-about copying and make an exact answer costly (see the module's last paragraph).
+`keys`, with the number shared, most first (ties: lowest id). The answer is exact.
 
-Layout (numpy; about 20 bytes per (key, story) pair, `nbytes()` counts everything):
-- static: the pairs sorted by key (`int64` keys, `int32` ids) and a directory of bucket starts
-  indexed by a key's top bits, sized so a bucket holds one or two pairs: a lookup reads two
-  directory slots and scans that bucket.
+Stock keys: among stories on one topic the wording sketch also samples stock phrases ("vladimir
+putin", "partnership treaty") that thousands of stories hold. They say nothing about copying,
+yet a query holding `min_shared` of them must count every holder: the one costly case, and
+the source of most false near-duplicates. `query(..., max_holders=n)` leaves out the keys
+more than n stories hold; the copies of one story (dozens) stay well below such an n.
+
+Layout (numpy; `nbytes()` counts everything, Python objects included):
+- static: the (key, story) pairs sorted by key (`int64` keys, `int32` ids: 12 bytes a pair)
+  and a directory of bucket starts indexed by a key's top bits (4-8 bytes a pair), sized so
+  a bucket holds one or two pairs: a lookup reads two directory slots and scans its bucket.
 - recent: pairs added since the last merge, in a dict key -> [ids] (plus append buffers).
   When they reach 1/16 of the static pairs (at least `MERGE_FLOOR`) they are merged into the
   static arrays (numpy insert at sorted positions: linear, so adding is amortised O(1)).
-- common: a key held by more than `COMMON` stories (a year, a stock phrase) keeps its ids in
-  a sorted array of its own. A query counts common keys only for the stories its other keys
+- common: a key held by more than `COMMON` stories keeps its ids in a sorted array of its
+  own (4 bytes a story). A query counts common keys only for the stories its other keys
   found, unless it holds `min_shared` common keys: then a story may qualify on common keys
-  alone and their id arrays are counted in full (the one costly case).
+  alone, and their arrays are counted in full.
+Not thread-safe: add and query from one thread, or under one lock.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import sys
 from array import array
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 import numpy as np
 
@@ -44,7 +49,7 @@ class NearDupIndex:
     def __init__(self) -> None:
         self._stories = 0
         self._set_static(np.empty(0, np.int64), np.empty(0, np.int32))
-        self._recent: dict[int, list[int] | array] = {}  # list: recent ids; array: common key
+        self._extra: dict[int, list[int] | array] = {}  # recent ids (list) or a common key's
         self._recent_keys = array("q")
         self._recent_ids = array("i")
         self._promoted: list[int] = []  # keys made common since the last merge
@@ -56,13 +61,15 @@ class NearDupIndex:
         ids = np.asarray(story_ids, dtype=np.int64)
         keys = np.asarray(keys, dtype=np.int64)
         _check_ids(ids)
+        if len(keys) and keys.min() < 0:
+            raise ValueError("keys must be integers in [0, 2**63)")
         order = np.lexsort((ids, keys))
         keys, ids = keys[order], ids[order].astype(np.int32)
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         counts = np.diff(np.r_[starts, len(keys)])
         common = counts > COMMON
         for start, count in zip(starts[common].tolist(), counts[common].tolist(), strict=True):
-            index._recent[int(keys[start])] = array("i", ids[start : start + count].tobytes())
+            index._extra[int(keys[start])] = array("i", ids[start : start + count].tobytes())
         keep = np.repeat(~common, counts)
         index._set_static(keys[keep], ids[keep])
         index._stories = len(np.unique(ids))
@@ -79,9 +86,9 @@ class NearDupIndex:
         distinct = set(keys)
         if distinct and (min(distinct) < 0 or max(distinct) >= _KEY_LIMIT):
             raise ValueError("keys must be integers in [0, 2**63)")
-        recent, skeys, bounds, shift = self._recent, self._mkeys, self._mbounds, self._shift
+        extra, skeys, bounds, shift = self._extra, self._mkeys, self._mbounds, self._shift
         for key in distinct:
-            held = recent.get(key)
+            held = extra.get(key)
             if held is not None and type(held) is not list:
                 if held and story_id < held[-1]:
                     insort(held, story_id)
@@ -95,11 +102,11 @@ class NearDupIndex:
                 before += skeys[lo] == key
                 lo += 1
             if before + (len(held) if held else 0) >= COMMON:
-                recent[key] = array("i", sorted([*self._static_ids(key), *(held or ()), story_id]))
+                extra[key] = array("i", sorted([*self._static_ids(key), *(held or ()), story_id]))
                 self._promoted.append(key)
                 continue
             if held is None:
-                recent[key] = [story_id]
+                extra[key] = [story_id]
             else:
                 held.append(story_id)
             self._recent_keys.append(key)
@@ -122,11 +129,11 @@ class NearDupIndex:
         counts: dict[int, int] = {}
         count = counts.get
         common: list[array] = []
-        recent, skeys, sids, bounds, shift = (
-            self._recent.get, self._mkeys, self._mids, self._mbounds, self._shift
+        extra, skeys, sids, bounds, shift = (
+            self._extra.get, self._mkeys, self._mids, self._mbounds, self._shift
         )  # fmt: skip
         for key in set(keys) if len(keys) > 1 else keys:
-            held = recent(key)
+            held = extra(key)
             if held is not None:
                 if type(held) is not list:
                     if max_holders is None or len(held) <= max_holders:
@@ -146,15 +153,16 @@ class NearDupIndex:
             counts = _with_common(counts, common, min_shared)
         found = [(sid, n) for sid, n in counts.items() if n >= min_shared]
         if len(found) > 1:
-            found.sort(key=lambda pair: (-pair[1], pair[0]))
+            found.sort()  # by id, then (stable) by keys shared, most first
+            found.sort(key=itemgetter(1), reverse=True)
         return found
 
     def nbytes(self) -> int:
         """Bytes held: the arrays, plus every Python object of the recent/common part."""
         size = self._keys.nbytes + self._ids.nbytes + self._bounds.nbytes
         size += sys.getsizeof(self._recent_keys) + sys.getsizeof(self._recent_ids)
-        size += sys.getsizeof(self._recent) + sys.getsizeof(self._promoted)
-        for key, held in self._recent.items():
+        size += sys.getsizeof(self._extra) + sys.getsizeof(self._promoted)
+        for key, held in self._extra.items():
             size += sys.getsizeof(key) + sys.getsizeof(held)
             if type(held) is list:
                 size += sum(map(sys.getsizeof, held))
@@ -189,7 +197,7 @@ class NearDupIndex:
         keys, ids = keys[order], ids[order]
         at = np.searchsorted(static_keys, keys, side="right")
         self._set_static(np.insert(static_keys, at, keys), np.insert(static_ids, at, ids))
-        self._recent = {k: v for k, v in self._recent.items() if type(v) is not list}
+        self._extra = {k: v for k, v in self._extra.items() if type(v) is not list}
         self._recent_keys, self._recent_ids, self._promoted = array("q"), array("i"), []
 
 
@@ -210,14 +218,12 @@ def _with_common(counts: dict[int, int], common: list[array], min_shared: int) -
                     n += at < len(ids) and ids[at] == sid
                 total[sid] = n
         return total
-    holders = np.concatenate([np.frombuffer(ids, dtype=np.int32) for ids in common])
+    rare = np.array([sid for sid, n in counts.items() for _ in range(n)], dtype=np.int32)
+    holders = np.concatenate([np.frombuffer(ids, dtype=np.int32) for ids in common] + [rare])
     if len(holders) < SMALL_COUNT:
         sids, shared = np.unique(holders, return_counts=True)
     else:
         shared = np.bincount(holders)
-        sids = np.flatnonzero(shared)
-        shared = shared[sids]
-    total = dict(zip(sids.tolist(), shared.tolist(), strict=True))
-    for sid, n in counts.items():
-        total[sid] = total.get(sid, 0) + n
-    return total
+        sids = np.arange(len(shared))
+    enough = shared >= min_shared
+    return dict(zip(sids[enough].tolist(), shared[enough].tolist(), strict=True))

@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
-from watchers.evidence import Known
+from watchers.evidence import Known, days_named
 from watchers.words import Reading
 
 MAX_ALIGNED = 4
@@ -58,26 +59,33 @@ class Context:
     terms: set[str] = field(default_factory=set)
     numbers: set[str] = field(default_factory=set)
     dates: set[str] = field(default_factory=set)
-    aligned: tuple[Reading, ...] = ()
+    days: set[str] = field(default_factory=set)  # "M-D" days the known facts name
+    stories: dict[int, set[str]] = field(default_factory=dict)  # story id -> terms it states
+    aligned: tuple[Known, ...] = ()
     spellings: dict[str, bool] = field(default_factory=dict)  # name -> spelled otherwise here
 
     @classmethod
-    def of(cls, facts: Sequence[Known]) -> Context:
+    def of(cls, facts: Sequence[Known], nearby: Iterable[Known] = ()) -> Context:
+        """The context of these facts; `nearby` facts only tell what their stories state."""
         context = cls()
+        for known in nearby:
+            context.stories.setdefault(known.fact.story_id, set()).update(known.reading.weights)
         for known in facts:
+            context.stories.setdefault(known.fact.story_id, set()).update(known.reading.weights)
             context.terms.update(known.reading.weights)
             context.numbers.update(known.reading.numbers)
             context.dates.update(known.reading.dates)
+            context.days.update(known.days)
             for anchor in known.date_anchors:
                 (context.dates if anchor[0] in "mw" else context.numbers).add(anchor)
         return context
 
     def with_aligned(self, aligned: Sequence[Known]) -> Context:
         """The same context with these facts aligned to the sentence (sets are shared)."""
-        return replace(self, aligned=tuple(k.reading for k in aligned))
+        return replace(self, aligned=tuple(aligned))
 
     def states(self, term: str) -> bool:
-        return term in self.terms or any(term in r.weights for r in self.aligned)
+        return term in self.terms or any(term in k.reading.weights for k in self.aligned)
 
     def coverage(self, reading: Reading) -> float:
         """The share of the sentence's content weight stated here."""
@@ -86,15 +94,45 @@ class Context:
             sum(w for t, w in reading.weights.items() if self.states(t)) / total if total else 1.0
         )
 
-    def new_anchors(self, reading: Reading, names: bool) -> frozenset[str]:
-        """The sentence's numbers and dates (and names, if asked) that are not stated here."""
-        new = {n for n in reading.numbers - self.numbers if not self.states(n)}
+    def new_anchors(
+        self, reading: Reading, names: bool, published: datetime | None = None
+    ) -> frozenset[str]:
+        """The sentence's numbers and dates (and names, if asked) that are not stated here.
+
+        With the story's publication date, a weekday is the day it resolves to ("on Monday"
+        in a later story is another Monday), known only when a known fact names that day or
+        an aligned fact was published on it."""
+        day_numbers = {day.partition("-")[2] for day in reading.days}
+        new = {n for n in reading.numbers - self.numbers - day_numbers if not self.states(n)}
+        dates = reading.dates if published is None else {d for d in reading.dates if d[0] == "m"}
         new |= {
-            d for d in reading.dates - self.dates if not any(d in r.dates for r in self.aligned)
+            d
+            for d in dates - self.dates
+            if not any(d in k.reading.dates for k in self.aligned)
         }
+        if published is not None:
+            new |= {
+                day
+                for day in days_named(reading, published) - self.days
+                if not any(day in k.days or day == k.published_day for k in self.aligned)
+            }
         if names:
-            new |= {n for n in reading.names if not self.states(n) and not self._spelled(n)}
+            new |= {n for n in reading.names if not self._in_company(n)}
         return frozenset(new)
+
+    def _in_company(self, name: str) -> bool:
+        """Whether a story that states what the sentence says (the story of an aligned fact)
+        names `name`, in this spelling or another: a known name in a known story's company
+        is known, a known name said to do something no story of it tells is news."""
+        vocabulary: set[str] = set()
+        for story in {k.fact.story_id for k in self.aligned}:
+            vocabulary |= self.stories.get(story, set())
+        if name in vocabulary:
+            return True
+        if len(name) < FUZZY_NAME or not vocabulary:
+            return False
+        match = process.extractOne(name, vocabulary, scorer=fuzz.ratio, score_cutoff=NAME_MATCH)
+        return match is not None
 
     def _spelled(self, name: str) -> bool:
         """Whether the context names `name` in another spelling (memoised per story)."""

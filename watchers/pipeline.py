@@ -250,10 +250,11 @@ class Pipeline:
         await self._finish(feed, PollOutcome(False, nxt, error=error))
 
     async def _finish(self, feed: Row, outcome: PollOutcome) -> None:
-        row = await asyncio.to_thread(
-            self.store.finish_poll, feed["id"], self.owner, outcome, self.clock()
-        )
-        await asyncio.to_thread(self._maybe_notice, row)
+        await asyncio.to_thread(self._record_poll, feed, outcome)
+
+    def _record_poll(self, feed: Row, outcome: PollOutcome) -> None:
+        row = self.store.finish_poll(feed["id"], self.owner, outcome, self.clock())
+        self._maybe_notice(row)
 
     def _maybe_notice(self, feed: Row) -> None:
         """One 'failing' notice after N failures in a row, one 'recovered' after it."""

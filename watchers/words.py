@@ -45,6 +45,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _PERSIAN = re.compile(r"[پچژگکی]")
 _UMLAUT = re.compile(r"[äöüßÄÖÜ]")
+_DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?", re.I)
 _ENGLISH = frozenset("the and of to in is with for on that was by from at as".split())
 
 
@@ -58,7 +59,10 @@ class Reading:
     weights: dict[str, float]
     numbers: frozenset[str]
     dates: frozenset[str]  # "m1".."m12" for months, "w1".."w7" for weekdays
+    days: frozenset[str]  # days named by day and month ("17 January", "Jan. 17"): "1-17"
     names: frozenset[str]  # terms of proper names
+    actor: frozenset[str]  # names the sentence opens with ("Russia's State Duma voted...")
+    opening: frozenset[str]  # every capitalised term of that opening, first word included
     calendar: frozenset[str]  # terms that are numbers, months or weekdays
     total: float  # the sum of the weights
 
@@ -129,10 +133,46 @@ def _is_name(surface: str, low: str, lang: str, first: bool) -> bool:
     return zipf(low, lang) < (FIRST_WORD_NAME_ZIPF if first else NAME_ZIPF)
 
 
+def _day_of_month(surface: str) -> int | None:
+    """The day in "17", "17th" or "۱۷" (1 to 31), if the word is one."""
+    match = _DAY.fullmatch(surface)
+    return int(match[1]) if match and 1 <= int(match[1]) <= 31 else None
+
+
+def _named_day(words: list[str], position: int, month: int) -> str | None:
+    """The "M-D" day when the month at `position` has a day of the month beside it."""
+    for neighbour in (position - 1, position + 1):
+        if 0 <= neighbour < len(words) and (day := _day_of_month(words[neighbour])):
+            return f"{month}-{day}"
+    return None
+
+
 def _elapsed(words: list[str], position: int) -> bool:
     """Whether the number at `position` counts time since something ("seven months after")."""
     following = [w.lower() for w in words[position + 1 : position + 3]]
     return len(following) == 2 and following[0] in _UNITS and following[1] in _RELATIVE
+
+
+def _opening(words: list[str], lang: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The capitalised terms before the first lower-case content word, and those of them that
+    are names: not the first word unless it is rare or possessive ("Deputies in the State
+    Duma" opens with the names State and Duma; "Iran's parliament" with Iran)."""
+    actor: set[str] = set()
+    opening: set[str] = set()
+    if lang not in ("en", "ru"):
+        return frozenset(), frozenset()
+    for position, surface in enumerate(words):
+        low = _lower(surface)
+        frequency = zipf(low, lang)
+        if frequency >= FUNCTION_ZIPF or low.isdecimal() or _date(low, surface, position == 0):
+            continue
+        if not surface[:1].isupper():
+            break
+        found = term(low, lang)
+        opening.add(found)
+        if position or low != surface.lower() or frequency < FIRST_WORD_NAME_ZIPF:
+            actor.add(found)
+    return frozenset(actor), frozenset(opening)
 
 
 @lru_cache(maxsize=100_000)
@@ -142,13 +182,15 @@ def read(sentence: str) -> Reading:
     lang = _language(sentence, [w.lower() for w in words])
     terms: list[str] = []
     weights: dict[str, float] = {}
-    numbers, dates, names, calendar = set(), set(), set(), set()
+    numbers, dates, names, calendar, days = set(), set(), set(), set(), set()
     for position, surface in enumerate(words):
         low = _lower(surface)
         low = NUMBER_WORDS.get(low, low) if lang == "en" else low
         when = _date(low, surface, position == 0)
         if when:
             dates.add(when)
+            if when[0] == "m" and (day := _named_day(words, position, int(when[1:]))):
+                days.add(day)
         frequency = zipf(low, lang)
         if frequency >= FUNCTION_ZIPF and not low.isdecimal():
             continue
@@ -163,5 +205,6 @@ def read(sentence: str) -> Reading:
             names.add(found)
     return Reading(
         sentence, lang, tuple(terms), weights, frozenset(numbers), frozenset(dates),
-        frozenset(names), frozenset(calendar), sum(weights.values()),
+        frozenset(days), frozenset(names), *_opening(words, lang), frozenset(calendar),
+        sum(weights.values()),
     )  # fmt: skip

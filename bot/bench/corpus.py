@@ -14,9 +14,12 @@ words drawn from wordfreq's English list and with made-up surnames, numbers and 
 - `feed(tellings)`: an RSS 2.0 document of them, as a feed server would send it.
 - `Background(corpus, stories)`: known stories to fill a store or an index with, cheaply:
   clusters of copies of one event (see the class). Each sentence is written and read
-  (`words.read`) once. A story's keys are computed from its sentences' own keys, which gives exactly
-  `facts.story_keys` of the story's text: the bottom-k sketch of a union of shingle sets is
-  the bottom-k of the union of their sketches, and anchor keys are a union per sentence.
+  (`words.read`) once. A story's keys are computed from its sentences' own keys, which
+  gives exactly `facts.story_keys` of the story's text: the bottom-k sketch of a union of
+  shingle sets is the bottom-k of the union of their sketches, and anchor keys are a union
+  per sentence.
+The vocabulary comes from the installed wordfreq's list: same seed and same wordfreq, same
+corpus.
 """
 
 from __future__ import annotations
@@ -107,6 +110,8 @@ class Telling:
 
 
 class Corpus:
+    """Every input of the bench, written from `seed` (see the module docstring)."""
+
     def __init__(self, seed: int = 2025) -> None:
         self.seed = seed
 
@@ -120,7 +125,8 @@ class Corpus:
             and not w.startswith(_OFF_LIMITS + _UNFIT) and "fuck" not in w and "shit" not in w
         )  # fmt: skip
 
-    def _rng(self, *parts: object) -> random.Random:
+    def rng(self, *parts: object) -> random.Random:
+        """A generator seeded by the corpus seed and `parts` (what is being drawn)."""
         return random.Random(":".join(map(str, (self.seed, *parts))))
 
     def _name(self, rng: random.Random) -> str:
@@ -164,7 +170,7 @@ class Corpus:
                 return text
 
     def story(self, n: int) -> Telling:
-        rng = self._rng("story", n)
+        rng = self.rng("story", n)
         count = rng.randint(4, 8)
         body = [self.sentence(rng, lead=True)] + [self.sentence(rng) for _ in range(count - 1)]
         title = (
@@ -174,7 +180,7 @@ class Corpus:
         return self._telling(f"story-{n}", title, body, rng, n)
 
     def off_topic(self, n: int) -> Telling:
-        rng = self._rng("off", n)
+        rng = self.rng("off", n)
         body = [self.sentence(rng, on_topic=False) for _ in range(rng.randint(3, 6))]
         title = " ".join(rng.choice(self.vocabulary) for _ in range(6)).capitalize()
         return self._telling(f"off-{n}", title, body, rng, n)
@@ -187,7 +193,7 @@ class Corpus:
 
     def rewrite(self, telling: Telling, level: str, n: int) -> Telling:
         """Another outlet's telling of `telling` (see the module docstring for the levels)."""
-        rng = self._rng("rewrite", level, telling.key, n)
+        rng = self.rng("rewrite", level, telling.key, n)
         body = list(telling.sentences)
         if level == "light":
             for _ in range(3):
@@ -268,7 +274,7 @@ class Background:
             kept = (slot < lengths[event][:, None]) & ((slot < 2) | (rng.random((CHUNK, 8)) >= 0.2))
             blocks.append(np.where(kept, picks, -1))
             for e, length in enumerate(lengths.tolist()):
-                story_rng = corpus._rng("event", chunk, e)
+                story_rng = corpus.rng("event", chunk, e)
                 texts += [corpus.sentence(story_rng, lead=i == 0) for i in range(length)]
         self._members = np.concatenate(blocks)[:stories] if blocks else np.empty((0, 8), int)
         self.sentences = tuple(texts)
@@ -291,12 +297,14 @@ class Background:
         title = f"Background story {n}"
         return Telling(f"bg-{n}", title, body, f"Outlet {n % 40 + 1}", START + timedelta(seconds=n))
 
+    def wording(self, start: int, stop: int) -> np.ndarray:
+        """The wording sketches of stories start..stop-1: one row each, padded with NO_KEY."""
+        return _bottom(_gather(self._sketches, self.members(start, stop)), STORY_SKETCH)
+
     def keys(self, start: int, stop: int) -> np.ndarray:
         """`story_keys` of stories start..stop-1: one row each, padded with NO_KEY."""
-        members = self.members(start, stop)
-        wording = _bottom(_gather(self._sketches, members), STORY_SKETCH)
-        anchors = _bottom(_gather(self._anchors, members), None)
-        return np.concatenate([wording, anchors], axis=1)
+        anchors = _bottom(_gather(self._anchors, self.members(start, stop)), None)
+        return np.concatenate([self.wording(start, stop), anchors], axis=1)
 
 
 def _padded(rows: Sequence[Sequence[int]], width: int) -> np.ndarray:

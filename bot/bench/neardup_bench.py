@@ -2,21 +2,25 @@
 
 `run(quick)` returns printable lines; `measure(spec)` the `Figures` behind them. The index is
 grown with `add` to each size of `spec.sizes`: first `spec.originals` on-topic stories, then
-background stories (`corpus.Background`), each under its `facts.story_keys`. At each size:
+background stories (`corpus.Background`: clusters of copies), each under its
+`facts.story_keys`. At each size:
 - add cost (µs/story, merges included) and bulk load (`from_pairs`) beside datasketch's
-  insert; bytes per story from `nbytes()`, and once (at `spec.memory_at`) from tracemalloc
-  for a fresh build of both the index and datasketch;
-- query p50/p99 over every rewrite and novel query, with the engine's question: the wording
-  sketch, at least `facts.WORDING_NEAR` keys shared. References in the same run: datasketch
-  `MinHashLSH` (threshold 0.3, 128 permutations) over the very shingles the sketch samples
-  (term bigrams), and an exact brute-force scan of every (key, story) pair for `spec.scans`
-  queries, whose answers the index must reproduce exactly;
-- recall: the share of light/medium/heavy rewrites of the originals whose query finds the
-  original; false hits: novel stories (not indexed) whose query finds anything. Also the
-  false hits when the query carries the anchor keys too (all of `story_keys`).
-datasketch is built only up to `spec.peer_max` stories (it needs ~10 KB per story); its
-query cost does not grow with size (one dict lookup per band), which its figures show, so
-larger sizes are compared with its largest.
+  insert; bytes per story from `nbytes()`, and once (`spec.memory_at` stories) from
+  tracemalloc for a fresh build of both the index and datasketch;
+- the engine's question (`evidence.gather`): the stories sharing at least
+  `facts.WORDING_NEAR` keys of the wording sketch, asked for every rewrite and novel story,
+  exactly and with stock keys left out (`max_holders=STOCK`). Figures: p50/p99; recall (the
+  share of light/medium/heavy rewrites of the originals whose query finds the original);
+  false hits (novel stories, not indexed, whose query finds anything); copies found (the
+  share of `spec.copies` indexed background stories that their own wording finds: what a
+  further copy of a big cluster needs). Exact mode also gives the false hits of a query
+  carrying the anchor keys too (all of `story_keys`);
+- references in the same run: datasketch `MinHashLSH` (threshold 0.3, 128 permutations) over
+  the very shingles the sketch samples (term bigrams), and an exact brute-force scan of every
+  (key, story) pair for `spec.scans` queries, whose answers the index must reproduce.
+datasketch is built only up to `spec.peer_max` stories (about 5 KB a story); its query cost
+does not grow with size (one dict lookup per band), as its figures show, so larger sizes are
+compared with its largest.
 """
 
 from __future__ import annotations
@@ -53,9 +57,10 @@ class Spec:
     peer_max: int = 100_000
     scans: int = 20
     memory_at: int = 10_000
+    copies: int = 300  # indexed background stories asked about again (a copy arriving)
 
 
-QUICK = Spec(sizes=(1_000, 10_000, 100_000), peer_max=10_000)
+QUICK = Spec(sizes=(1_000, 10_000, 100_000), originals=300, peer_max=10_000, memory_at=5_000)
 FULL = Spec(sizes=(1_000, 10_000, 100_000, 1_000_000))
 
 
@@ -67,6 +72,7 @@ class Answers:
     p99_us: float
     recall: dict[str, float]
     false_hits: int
+    copies: float = 1.0  # share of indexed background stories their own wording finds
 
 
 @dataclass
@@ -235,6 +241,18 @@ class _Run:
         recall = {level: got / max(total, 1) for level, (got, total) in hits.items()}
         return Answers(p50, p99, recall, sum(map(bool, found[len(self.levels) :])))
 
+    def copies(self, size: int) -> list[tuple[int, tuple[int, ...]]]:
+        """Up to `spec.copies` indexed background stories, spread over the index, with their
+        wording sketches: what a copy of each brings when it arrives again."""
+        offset = len(self.known)
+        step = max(1, (size - offset) // self.spec.copies)
+        picked = list(range(0, max(size - offset, 0), step))[: self.spec.copies]
+        out = []
+        for n in picked:
+            row = self.background.wording(n, n + 1)[0]
+            out.append((offset + n, tuple(row[row != NO_KEY].tolist())))
+        return out
+
     def measure(self, size: int) -> Size:
         spec, index = self.spec, self.index
         peer = size <= spec.peer_max
@@ -251,6 +269,13 @@ class _Run:
         stock_out = self.answers(
             lambda q: index.query(q.wording, WORDING_NEAR, max_holders=STOCK), story_ids
         )
+        copies = self.copies(size)
+        for mode, holders in ((exact, None), (stock_out, STOCK)):
+            found = [
+                sid in story_ids(index.query(keys, WORDING_NEAR, max_holders=holders))
+                for sid, keys in copies
+            ]
+            mode.copies = sum(found) / max(len(found), 1)
         novel = self.queries[len(self.levels) :]
         anchored = sum(bool(index.query(q.wording + q.anchors, WORDING_NEAR)) for q in novel)
         sample = self.queries[:: max(1, len(self.queries) // spec.scans)][: spec.scans]
@@ -315,7 +340,7 @@ def _answers(name: str, mine: Answers, peer: Answers, novel: int) -> str:
     return (
         f"{name}: p50 {mine.p50_us:,.1f} µs, p99 {mine.p99_us:,.1f} = "
         f"{peer.p50_us / mine.p50_us:.1f}x datasketch's speed; recall {_recall(mine.recall)}; "
-        f"false hits {mine.false_hits}/{novel:,}"
+        f"false hits {mine.false_hits}/{novel:,}; copies found {mine.copies:.3f}"
     )
 
 

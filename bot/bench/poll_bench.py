@@ -139,7 +139,7 @@ class _Farm:
         self.round, self.now = 0, start
         self.failing: set[int] = set()
         self.deadlines: dict[int, float] = {}
-        self.served: dict[int, str] = {}  # feed → the ETag last sent with its body
+        self.served: dict[int, tuple[str, str]] = {}  # feed → validators last sent with a body
         self.count = dict.fromkeys(
             ("requests", "eligible", "conditional", "stale", "early", "retry_after_sent",
              "came_back", "ok", "not_modified", "errors", "hung", "static"),
@@ -183,7 +183,8 @@ class _Farm:
         if feed in self.served:
             count["eligible"] += 1
             count["conditional"] += bool(tag or since)
-            count["stale"] += tag != self.served[feed]
+            latest_tag, latest_since = self.served[feed]
+            count["stale"] += tag != latest_tag if tag else since != latest_since
         await asyncio.sleep(self.spec.latency)
         if feed in self.hang:
             count["hung"] += 1
@@ -201,7 +202,7 @@ class _Farm:
             count["not_modified"] += 1
             return web.Response(status=304, headers=validators)
         count["ok"] += 1
-        self.served[feed] = etag
+        self.served[feed] = (etag, modified)
         body = _document(self.spec.seed, feed, history)
         return web.Response(body=body, content_type="application/rss+xml", headers=validators)
 

@@ -21,6 +21,9 @@ Contract:
   `DeliveryError(retry_after=…)`); 5xx are retried by discord.py with the same payload.
   404/403 raise `DeliveryError(permanent=True)`; a server error or timeout after sending
   raises `DeliveryError(maybe_sent=True)`.
+- Rate limits: discord.py paces each route from Discord's bucket headers but meets the
+  global limit (50 requests/s) only by a 429; writes are therefore spaced evenly at
+  `GLOBAL_SPACING` (1/45 s), so a burst across many channels draws no 429.
 - `api_base` / `gateway_url` are for tests: while the adapter is open they point
   discord.py's class-level REST base and gateway URL at a loopback server.
 """
@@ -97,6 +100,7 @@ class DiscordPlatform:
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=0.05,  # nothing here waits for the guild cache
             max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
+            http_trace=_global_pacing(GLOBAL_SPACING),
         )
         tree = app_commands.CommandTree(client)
         tree.add_command(self._command_group(), guild=self._guild)
@@ -324,3 +328,29 @@ def _delivery_error(exc: BaseException) -> DeliveryError:
     if isinstance(exc, aiohttp.ClientConnectorError):
         return DeliveryError(f"cannot reach discord: {exc}")
     return DeliveryError(f"no answer from discord: {type(exc).__name__}", maybe_sent=True)
+
+
+GLOBAL_SPACING = 1 / 45  # seconds between two writes: under Discord's 50 requests/s
+
+
+def _global_pacing(spacing: float) -> aiohttp.TraceConfig:
+    """An aiohttp trace that spaces non-GET requests `spacing` seconds apart, evenly."""
+    lock = asyncio.Lock()
+    next_at = 0.0
+
+    async def on_request_start(
+        session: aiohttp.ClientSession, context: object, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        nonlocal next_at
+        if params.method == "GET":
+            return
+        async with lock:
+            loop = asyncio.get_running_loop()
+            delay = next_at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            next_at = loop.time() + spacing
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request_start)
+    return trace

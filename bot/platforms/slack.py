@@ -311,7 +311,10 @@ class SlackPlatform:
             if pace:
                 await self._wait_turn(pace)
             try:
-                return await method(**fields)
+                answer = await method(**fields)
+                if pace:  # the pace counts from Slack's answer, not from our turn
+                    self._next_post_at[pace] = asyncio.get_running_loop().time() + self._pace
+                return answer
             except SlackApiError as exc:
                 if _status(exc) != 429:
                     raise _api_error(exc) from exc
