@@ -54,6 +54,13 @@ def pipeline_settings(config: Config) -> PipelineSettings:
     )
 
 
+def watcher(store: Store, config: Config, fetcher: Fetcher) -> Pipeline:
+    """The pipeline as a polling process runs it."""
+    return Pipeline(
+        store, config.topics, pipeline_settings(config), fetcher=fetcher, owner=worker_id("watcher")
+    )
+
+
 def fetcher_for(config: Config) -> Fetcher:
     s = config.settings
     return Fetcher(
@@ -174,13 +181,7 @@ async def serve(config: Config, secrets: Secrets, roles: Roles) -> None:
                 sending = asyncio.create_task(deliverer.run(stop_sending))
             scheduler, polls = None, set[asyncio.Task[None]]()
             if roles.watch:
-                pipeline = Pipeline(
-                    store,
-                    config.topics,
-                    pipeline_settings(config),
-                    fetcher=fetcher,
-                    owner=worker_id("watcher"),
-                )
+                pipeline = watcher(store, config, fetcher)
                 scheduler = _scheduler(pipeline, config, polls)
                 scheduler.start()
             await stop.wait()
@@ -244,13 +245,7 @@ async def poll_once(config: Config, secrets: Secrets) -> int:
     with opened_store(config) as store:
         async with AsyncExitStack() as stack:
             fetcher = await stack.enter_async_context(fetcher_for(config))
-            pipeline = Pipeline(
-                store,
-                config.topics,
-                pipeline_settings(config),
-                fetcher=fetcher,
-                owner=worker_id("watcher"),
-            )
+            pipeline = watcher(store, config, fetcher)
             report = await pipeline.poll_due(limit=100_000)
             core = command_core(store, config, fetcher)
             platforms = await _platforms(stack, config, secrets, core, Roles().platforms)

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.feed_server import FeedServer
+from tests.fakes.process import TOPIC
 from tests.fakes.slack_api import FakeSlackApi
 from watchers.store import Store
 
@@ -43,16 +44,6 @@ HEADLINES = (
     "Russia and Iran open the Rasht rail link promised in their partnership treaty",
 )
 OFF_TOPIC = "Caspian sturgeon hatchery reports a record season"
-TOPIC = """
-[[topics]]
-name = "russia-iran"
-title = "Russia–Iran partnership treaty"
-
-[topics.groups]
-russia = ["Russia*", "Moscow", "Kremlin", "Duma"]
-iran = ["Iran*", "Tehran", "Majlis"]
-partnership = ["treaty", "partnership*", "pact*"]
-"""
 # Per crash point, how many passes to let through before the kill: the first, a middle and
 # the last one a run reaches (3 fetches, 5 stories ingested, 8 messages sent).
 SKIPS = {"mid_fetch": (0, 1, 2), "mid_transaction": (0, 2, 4), "after_send": (0, 3, 7)}

@@ -31,9 +31,9 @@ from bot.platforms.discord_chat import DiscordPlatform
 from bot.platforms.slack import EVENTS_PATH
 from tests.fakes.discord_fake import DiscordFake
 from tests.fakes.feed_server import FeedServer
+from tests.fakes.process import TOPIC, Running
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import post_signed, slash_command
-from tests.test_shutdown import TOPIC, Running
 from watchers.payload import notice_payload
 from watchers.store import Store
 

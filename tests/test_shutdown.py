@@ -3,34 +3,22 @@
 The real program runs as a subprocess (temp config, SQLite in tmp_path, console on, one feed
 on a loopback `FeedServer`). It is stopped once while idle after a poll, and once while a
 feed is answering slowly (the server holds the answer 5 s), i.e. in the middle of a fetch.
-The bound is the runtime's grace period for in-flight work (20 s) plus a margin.
+The bound is the runtime's grace periods (10 s for a poll in flight, 10 s for the last
+sends) plus a margin.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
-import time
 from pathlib import Path
 
 from tests.fakes.feed_server import FeedServer
+from tests.fakes.process import TOPIC, Running
 
 ROOT = Path(__file__).resolve().parents[1]
 FEEDS = Path(__file__).parent / "feeds"
 BOUND = 25.0
 SHUTDOWN_LOG = "INFO newsdelta: shutting down: polling stopped, finishing in-flight work"
-TOPIC = """
-[[topics]]
-name = "russia-iran"
-title = "Russia–Iran partnership treaty"
-
-[topics.groups]
-russia = ["Russia*", "Moscow", "Kremlin", "Duma"]
-iran = ["Iran*", "Tehran", "Majlis"]
-partnership = ["treaty", "partnership*", "pact*"]
-"""
 
 
 def write_config(tmp_path: Path, url: str) -> Path:
@@ -47,64 +35,6 @@ def write_config(tmp_path: Path, url: str) -> Path:
     path = tmp_path / "config.toml"
     path.write_text("\n".join(lines) + "\n" + TOPIC, encoding="utf-8")
     return path
-
-
-class Running:
-    """`newsdelta …` as a subprocess, its stdout and stderr collected line by line."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._changed = asyncio.Condition()
-        self._readers = [
-            asyncio.create_task(self._read(process.stdout, self.out)),
-            asyncio.create_task(self._read(process.stderr, self.err)),
-        ]
-
-    @classmethod
-    async def start(cls, *args: str, env: dict[str, str] | None = None) -> Running:
-        """Start `python -m bot.cli *args` with only PATH, PYTHONPATH and `env` set."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            *args,
-            cwd=ROOT,
-            env={
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "PYTHONPATH": str(ROOT),
-                **(env or {}),
-            },
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        return cls(process)
-
-    async def _read(self, stream: asyncio.StreamReader | None, lines: list[str]) -> None:
-        assert stream is not None
-        while line := await stream.readline():
-            async with self._changed:
-                lines.append(line.decode(errors="replace").rstrip("\n"))
-                self._changed.notify_all()
-
-    async def until(self, predicate, timeout: float = 60.0) -> None:
-        """Wait until `predicate()` holds (a guard against a hang, not a speed check)."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(predicate)
-
-    async def terminate(self) -> float:
-        """SIGTERM, then wait for the exit; returns the seconds it took."""
-        sent = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout=60)
-        finally:
-            if self.process.returncode is None:
-                self.process.kill()
-        took = time.monotonic() - sent
-        await asyncio.gather(*self._readers)
-        return took
 
 
 async def test_sigterm_after_a_poll_exits_0_promptly_and_logs_the_shutdown(

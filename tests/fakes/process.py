@@ -1,0 +1,87 @@
+"""The real program as a subprocess, for tests that run it as a user or an operator would.
+
+`Running.start(*args)` starts `python -m bot.cli *args` with a bare environment (PATH,
+PYTHONPATH and what the test passes) and collects stdout and stderr line by line;
+`until(predicate)` waits for a line, `terminate()` sends SIGTERM and times the exit.
+`TOPIC` is a small topic in config.toml form for tests that write their own config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TOPIC = """
+[[topics]]
+name = "russia-iran"
+title = "Russia–Iran partnership treaty"
+
+[topics.groups]
+russia = ["Russia*", "Moscow", "Kremlin", "Duma"]
+iran = ["Iran*", "Tehran", "Majlis"]
+partnership = ["treaty", "partnership*", "pact*"]
+"""
+
+
+class Running:
+    """`newsdelta …` as a subprocess, its stdout and stderr collected line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._changed = asyncio.Condition()
+        self._readers = [
+            asyncio.create_task(self._read(process.stdout, self.out)),
+            asyncio.create_task(self._read(process.stderr, self.err)),
+        ]
+
+    @classmethod
+    async def start(cls, *args: str, env: dict[str, str] | None = None) -> Running:
+        """Start `python -m bot.cli *args` with only PATH, PYTHONPATH and `env` set."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            *args,
+            cwd=ROOT,
+            env={
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "PYTHONPATH": str(ROOT),
+                **(env or {}),
+            },
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def _read(self, stream: asyncio.StreamReader | None, lines: list[str]) -> None:
+        assert stream is not None
+        while line := await stream.readline():
+            async with self._changed:
+                lines.append(line.decode(errors="replace").rstrip("\n"))
+                self._changed.notify_all()
+
+    async def until(self, predicate, timeout: float = 60.0) -> None:
+        """Wait until `predicate()` holds (a guard against a hang, not a speed check)."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def terminate(self) -> float:
+        """SIGTERM, then wait for the exit; returns the seconds it took."""
+        sent = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout=60)
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+        took = time.monotonic() - sent
+        await asyncio.gather(*self._readers)
+        return took
