@@ -18,9 +18,9 @@ background stories (`corpus.Background`: clusters of copies), each under its
 - references in the same run: datasketch `MinHashLSH` (threshold 0.3, 128 permutations) over
   the very shingles the sketch samples (term bigrams), and an exact brute-force scan of every
   (key, story) pair for `spec.scans` queries, whose answers the index must reproduce.
-datasketch is built only up to `spec.peer_max` stories (about 5 KB a story); its query cost
-does not grow with size (one dict lookup per band), as its figures show, so larger sizes are
-compared with its largest.
+datasketch is built only up to `spec.peer_max` stories (about 5 KB a story); its query is one
+dict lookup per band whatever the size (its p50 grows little, as its figures show), so larger
+sizes are compared with its largest.
 """
 
 from __future__ import annotations

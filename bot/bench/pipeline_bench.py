@@ -32,7 +32,6 @@ from bot.config import load_config
 from watchers.parse import parse_feed
 from watchers.pipeline import Pipeline, PipelineSettings
 from watchers.store import Store
-from watchers.store.db import Database
 
 from .corpus import CHUNK, LEVELS, NO_KEY, Background, Corpus, Telling
 
@@ -89,28 +88,15 @@ def _feed_items(corpus: Corpus, background: Background, known: int, items: int) 
 
 
 def _fill(store: Store, background: Background, start: int, stop: int) -> int:
-    """Bulk insert background stories start..stop-1 with their facts and keys, one
-    transaction per CHUNK; returns the number of facts written."""
-    db = store.db
-    facts_written = 0
-    cache = (db.one("PRAGMA cache_size") or {}).get("cache_size", -2000)
-    db.execute("PRAGMA cache_size = -1000000")  # 1 GB while filling; the store's own after
-    try:
-        facts_written = _fill_chunks(db, background, start, stop)
-    finally:
-        db.execute(f"PRAGMA cache_size = {int(cache)}")
-    return facts_written
-
-
-def _fill_chunks(db: Database, background: Background, start: int, stop: int) -> int:
+    """Bulk load background stories start..stop-1 with their facts and keys through the
+    store, one transaction per CHUNK; returns the number of facts written."""
     facts_written = 0
     for lo in range(start, stop, CHUNK):
         hi = min(stop, lo + CHUNK)
         members = background.members(lo, hi)
         keys = background.keys(lo, hi)
-        with db.transaction():
-            story_base = int((db.one("SELECT MAX(id) AS m FROM stories") or {}).get("m") or 0) + 1
-            fact_base = int((db.one("SELECT MAX(id) AS m FROM facts") or {}).get("m") or 0) + 1
+        with store.db.transaction():
+            story_base, fact_base = store.next_ids()
             sids = np.arange(story_base, story_base + hi - lo)
             stories = []
             for i, n in enumerate(range(lo, hi)):
@@ -120,37 +106,25 @@ def _fill_chunks(db: Database, background: Background, start: int, stop: int) ->
                     t.published.timestamp(), t.published.timestamp(), "new_story",
                     "russia-iran", t.link, "bench background",
                 ))  # fmt: skip
-            db.executemany(
-                "INSERT INTO stories (id, key, cluster_id, title, source, link, published, "
-                "seen_at, verdict, topics, label, why) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                stories,
-            )
             row, col = np.nonzero(keys != NO_KEY)
-            db.executemany(
-                "INSERT INTO story_keys (key, story_id) VALUES (?, ?)",
-                list(zip(keys[row, col].tolist(), sids[row].tolist(), strict=True)),
-            )
+            story_keys = list(zip(keys[row, col].tolist(), sids[row].tolist(), strict=True))
             story_of, slot = np.nonzero(members >= 0)
             sentence = members[story_of, slot]
             fids = np.arange(fact_base, fact_base + len(sentence))
-            db.executemany(
-                "INSERT INTO facts (id, story_id, text, source, link, published, is_new, "
-                "seen_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                [
-                    (fid, int(sids[s]), background.sentences[k], stories[s][4], stories[s][5],
-                     stories[s][6], stories[s][7])
-                    for fid, s, k in zip(fids.tolist(), story_of.tolist(), sentence.tolist(),
-                                         strict=True)
-                ],
+            facts = [
+                (fid, int(sids[s]), background.sentences[k], stories[s][4], stories[s][5],
+                 stories[s][6], stories[s][7])
+                for fid, s, k in zip(fids.tolist(), story_of.tolist(), sentence.tolist(),
+                                     strict=True)
+            ]  # fmt: skip
+            fact_keys_table = background.fact_key_table[sentence]
+            row, col = np.nonzero(fact_keys_table != NO_KEY)
+            order = np.argsort(fact_keys_table[row, col], kind="stable")
+            fact_keys = list(
+                zip(fact_keys_table[row, col][order].tolist(), fids[row][order].tolist(),
+                    strict=True)
             )  # fmt: skip
-            fact_keys = background.fact_key_table[sentence]
-            row, col = np.nonzero(fact_keys != NO_KEY)
-            order = np.argsort(fact_keys[row, col], kind="stable")
-            db.executemany(
-                "INSERT INTO fact_keys (key, fact_id) VALUES (?, ?)",
-                list(zip(fact_keys[row, col][order].tolist(), fids[row][order].tolist(),
-                         strict=True)),
-            )  # fmt: skip
+            store.bulk_load(stories, story_keys, facts, fact_keys)
             facts_written += len(sentence)
     return facts_written
 

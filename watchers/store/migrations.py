@@ -61,6 +61,12 @@ MIGRATIONS: list[list[str]] = [
             cluster_id BIGINT NOT NULL, platform TEXT NOT NULL, channel TEXT NOT NULL,
             ref TEXT NOT NULL, PRIMARY KEY (cluster_id, platform, channel))""",
     ],
+    [  # 2: read a key's newest holders straight from the index, however common the key
+        "CREATE INDEX fact_keys_key_fact ON fact_keys (key, fact_id)",
+        "DROP INDEX fact_keys_key",
+        "CREATE INDEX story_keys_key_story ON story_keys (key, story_id)",
+        "DROP INDEX story_keys_key",
+    ],
 ]
 
 

@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from ..models import Judgement, KnownFact, KnownStory, Story, Verdict
 from .db import Database, Row
 
+PER_KEY = 64  # newest holders read per lookup key
+KEYS_PER_QUERY = 200  # lookup keys per statement (SQLite allows 500 compound terms)
+
 
 def _ts(value: datetime | None) -> float | None:
     return value.timestamp() if value else None
@@ -55,28 +58,43 @@ class StoriesMixin:
 
     # -- Knowledge ---------------------------------------------------------------------
     def similar_facts(self, keys: Sequence[int], limit: int = 200) -> list[tuple[KnownFact, int]]:
-        if not keys:
+        counts = self._shared("fact_keys", "fact_id", keys, limit)
+        if not counts:
             return []
         rows = self.db.query(
-            "SELECT f.*, c.shared FROM (SELECT fact_id, COUNT(*) AS shared FROM fact_keys "
-            f"WHERE key IN ({_marks(len(keys))}) GROUP BY fact_id "
-            "ORDER BY shared DESC, fact_id LIMIT ?) c JOIN facts f ON f.id = c.fact_id "
-            "ORDER BY c.shared DESC, f.id",
-            (*keys, limit),
+            f"SELECT * FROM facts WHERE id IN ({_marks(len(counts))})", list(counts)
         )
-        return [(_fact(r), int(r["shared"])) for r in rows]
+        ranked = sorted(rows, key=lambda r: (-counts[r["id"]], r["id"]))
+        return [(_fact(r), counts[r["id"]]) for r in ranked]
 
     def similar_stories(self, keys: Sequence[int], limit: int = 20) -> list[tuple[KnownStory, int]]:
-        if not keys:
+        counts = self._shared("story_keys", "story_id", keys, limit)
+        if not counts:
             return []
         rows = self.db.query(
-            "SELECT s.*, c.shared FROM (SELECT story_id, COUNT(*) AS shared FROM story_keys "
-            f"WHERE key IN ({_marks(len(keys))}) GROUP BY story_id "
-            "ORDER BY shared DESC, story_id LIMIT ?) c JOIN stories s ON s.id = c.story_id "
-            "ORDER BY c.shared DESC, s.id",
-            (*keys, limit),
+            f"SELECT * FROM stories WHERE id IN ({_marks(len(counts))})", list(counts)
         )
-        return [(_story(r), int(r["shared"])) for r in rows]
+        ranked = sorted(rows, key=lambda r: (-counts[r["id"]], r["id"]))
+        return [(_story(r), counts[r["id"]]) for r in ranked]
+
+    def _shared(self, table: str, column: str, keys: Sequence[int], limit: int) -> dict[int, int]:
+        """Holders sharing the most of `keys`, and how many they share. Each key contributes
+        at most its `PER_KEY` newest holders, read backwards from the (key, holder) index:
+        the cost is bounded however common a key is, and a real near-copy still surfaces
+        through the rarer keys it shares."""
+        counts: dict[int, int] = {}
+        unique = sorted(set(keys))
+        for start in range(0, len(unique), KEYS_PER_QUERY):
+            chunk = unique[start : start + KEYS_PER_QUERY]
+            arm = (
+                f"SELECT * FROM (SELECT {column} AS holder FROM {table} WHERE key = ? "
+                f"ORDER BY {column} DESC LIMIT {PER_KEY}) AS k"
+            )
+            sql = " UNION ALL ".join(f"{arm}{i}" for i in range(len(chunk)))
+            for row in self.db.query(sql, chunk):
+                counts[row["holder"]] = counts.get(row["holder"], 0) + 1
+        best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return dict(best)
 
     def facts_of(self, story_ids: Sequence[int]) -> list[KnownFact]:
         if not story_ids:
@@ -197,6 +215,45 @@ class StoriesMixin:
             (row["id"], now, topic),
         )
         return int(row["id"])
+
+    def next_ids(self) -> tuple[int, int]:
+        """The next free story id and fact id (for bulk loading)."""
+        row = self.db.one(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM stories) AS s, "
+            "(SELECT COALESCE(MAX(id), 0) FROM facts) AS f"
+        )
+        assert row is not None
+        return int(row["s"]) + 1, int(row["f"]) + 1
+
+    def bulk_load(
+        self,
+        stories: Sequence[Sequence[object]],
+        story_keys: Sequence[tuple[int, int]],
+        facts: Sequence[Sequence[object]],
+        fact_keys: Sequence[tuple[int, int]],
+    ) -> None:
+        """Known stories in bulk, ids given (see `next_ids`): rows of (id, key, cluster_id,
+        title, source, link, published, seen_at, verdict, topics, label, why); (key, story id);
+        (id, story_id, text, source, link, published, seen_at); (key, fact id). Call inside
+        `db.transaction()`. For loading a corpus (benchmarks, imports), not for news."""
+        self.db.executemany(
+            "INSERT INTO stories (id, key, cluster_id, title, source, link, published, "
+            "seen_at, verdict, topics, label, why) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            stories,
+        )
+        self.db.executemany("INSERT INTO story_keys (key, story_id) VALUES (?, ?)", story_keys)
+        self.db.executemany(
+            "INSERT INTO facts (id, story_id, text, source, link, published, is_new, seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            facts,
+        )
+        self.db.executemany("INSERT INTO fact_keys (key, fact_id) VALUES (?, ?)", fact_keys)
+        if self.db.dialect == "postgresql":  # ids were given: move the sequences past them
+            for table in ("stories", "facts"):
+                self.db.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
 
     # -- reading for people ------------------------------------------------------------
     def facts_matching(self, terms: Sequence[str], limit: int = 500) -> list[KnownFact]:
