@@ -9,6 +9,9 @@ later details reply in. Outcomes:
   other channels go on;
 - any other failure → retried later with exponential backoff (Retry-After as a floor);
   nothing is dropped.
+Before each send the claims on the channel's remaining messages are renewed, so a sender
+slower than its lease keeps them; one that lost a claim anyway (it stalled longer than the
+lease and another sender took over) stops that channel instead of posting it too.
 A delivery reclaimed after its sender died is `maybe_sent`: if the platform can look up
 what it already posted (`find_sent`), delivery asks first instead of posting again.
 """
@@ -128,6 +131,17 @@ class Deliverer:
         `rest`, a lane's queue, emptied) wait for the same retry time, keeping the order."""
         sent = 0
         for index, delivery in enumerate(deliveries):
+            ours = await asyncio.to_thread(
+                self.store.renew_claims,
+                self.owner,
+                [d.id for d in (*deliveries[index:], *(rest or []))],
+                self.clock(),
+                self.lease_s,
+            )
+            if delivery.id not in ours:  # our lease ran out and another sender has it now
+                if rest:
+                    rest.clear()
+                return sent
             outcome, retry_at = await self._send(delivery)
             if outcome == "sent":
                 sent += 1

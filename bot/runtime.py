@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -34,8 +35,7 @@ from .sources import SourceCommands
 
 log = logging.getLogger("newsdelta")
 
-FEEDS_PER_PASS = 500
-MAX_PASSES_PER_TICK = 40
+MAX_PASSES_PER_TICK = 500
 SHUTDOWN_GRACE = 10.0  # seconds for polls in flight, then as long for the last sends
 
 
@@ -209,13 +209,14 @@ def _scheduler(
     task, shielded: shutting the scheduler down cancels its jobs, and `serve` waits for a
     poll in flight (bounded) instead, so its feeds are recorded and their leases released."""
     tick = float(min(60, config.settings.poll_interval))
+    per_pass = 2 * config.settings.max_concurrency  # small leases spread feeds over watchers
 
     async def poll_and_report() -> None:
         for _ in range(MAX_PASSES_PER_TICK):  # many feeds due: pass after pass, bounded
-            report = await pipeline.poll_due(limit=FEEDS_PER_PASS)
+            report = await pipeline.poll_due(limit=per_pass)
             if report.feeds:
                 log.info("%s", report.line())
-            if report.feeds < FEEDS_PER_PASS:
+            if report.feeds < per_pass:
                 return
 
     async def poll() -> None:
@@ -231,12 +232,11 @@ def _scheduler(
         "interval",
         seconds=tick,
         id="poll",
-        next_run_time=None,
+        next_run_time=datetime.now(UTC),  # the first pass at once, then one per tick
         coalesce=True,
         max_instances=1,
         misfire_grace_time=int(tick),
     )
-    scheduler.add_job(poll, id="poll-now", coalesce=True, max_instances=1, misfire_grace_time=60)
     return scheduler
 
 

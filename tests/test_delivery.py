@@ -166,3 +166,24 @@ async def test_running_delivery_keeps_each_channels_order_and_does_not_wait_on_o
     await running
     for channel in ("slow", "fast"):
         assert [s.message.headline for s in chat.sent if s.channel == channel] == ["H0", "H1", "H2"]
+
+
+async def test_a_sender_slower_than_its_lease_keeps_its_claims(store: Store) -> None:
+    """Each send takes 3 s of a 5 s lease; another sender draining meanwhile posts nothing."""
+    store.subscribe("chat", "C1", "russia-iran", "u", 0.0)
+    for key in "abc":
+        _alert(store, key)
+    clock, posted = Clock(), []
+    other = Deliverer(
+        store, {"chat": RecordingPlatform(sent=posted)}, owner="B", clock=clock, lease_s=5
+    )
+
+    class Slow(RecordingPlatform):
+        async def send(self, channel: str, message: object, *, key: str) -> str | None:
+            clock.now += 3
+            await other.drain_once()
+            return await super().send(channel, message, key=key)
+
+    slow = Deliverer(store, {"chat": Slow(sent=posted)}, owner="A", clock=clock, lease_s=5)
+    assert await slow.drain_once() == 3
+    assert sorted(s.key.split("-")[1] for s in posted) == ["1", "2", "3"]

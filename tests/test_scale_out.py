@@ -19,6 +19,7 @@ import asyncio
 import os
 import signal
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -92,11 +93,20 @@ async def kill_busiest(
         by_pid = {w.pid: w for w in running}
         return next((by_pid[p] for r in rows if (p := owner_pid(r["owner"])) in by_pid), None)
 
-    victim = await until(lambda: asyncio.to_thread(busiest), f"a lease in {table}", running)
+    def session_gone() -> bool:  # PostgreSQL has finished what the dead process had sent
+        row = store.db.one(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = ?",
+            (victim.name,),
+        )
+        return bool(row and row["n"] == 0)
+
+    holding = f"a process holding a lease in {table}"
+    victim = await until(lambda: asyncio.to_thread(busiest), holding, running)
     victim.proc.send_signal(signal.SIGKILL)
     await asyncio.to_thread(victim.proc.wait)
-    died = time.time()
     running.remove(victim)
+    await until(lambda: asyncio.to_thread(session_gone), f"{victim.name}'s session", running)
+    died = time.time()
     orphans = await asyncio.to_thread(
         store.db.query,
         f"SELECT id FROM {table} WHERE {holder} LIKE ? AND {until_column} > ?",
@@ -114,15 +124,17 @@ def drained(store: Store, items: int) -> bool:
     return bool(stored and waiting and stored["n"] == items and waiting["n"] == 0)
 
 
-def worker_env(store_url: str, slack: FakeSlackApi) -> dict[str, str]:
+def worker_env(store_url: str, slack: FakeSlackApi, name: str) -> dict[str, str]:
+    """The environment of one process; its database session is named after it."""
     inherited = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "DISCORD_", "NEWSDELTA_CRASH"))
     }
+    separator = "&" if "?" in store_url else "?"
     return {
         **inherited,
-        "DATABASE_URL": store_url,
+        "DATABASE_URL": f"{store_url}{separator}application_name={name}",
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
@@ -142,9 +154,10 @@ async def test_a_watcher_and_a_sender_die_midway_nothing_lost_nothing_twice(
     try:
         async with FakeSlackApi(token=TOKEN) as slack, FeedServer() as server:
             publish(server, corpus, wave=0)
+            feeds = [(f"Outlet {f:03d}", server.url(corpus.path(f))) for f in range(corpus.feeds)]
             config = write_config(
                 tmp_path / "config.toml",
-                feeds=[(f"Outlet {f:03d}", server.url(corpus.path(f))) for f in range(corpus.feeds)],
+                feeds=feeds,
                 poll_interval=POLL_INTERVAL,
                 feed_lease=LEASE,
                 delivery_lease=LEASE,
@@ -152,11 +165,12 @@ async def test_a_watcher_and_a_sender_die_midway_nothing_lost_nothing_twice(
             for channel in CHANNELS:
                 for topic in topics:
                     store.subscribe("slack", channel, topic, "scale-test", time.time())
-            env = worker_env(store_url, slack)
-            for i in range(WATCHERS):
-                workers.append(Worker.start(f"watcher{i}", ["watch"], config, env, tmp_path))
-            for i in range(SENDERS):
-                workers.append(Worker.start(f"sender{i}", ["serve", "slack"], config, env, tmp_path))
+            tag = uuid.uuid4().hex[:8]  # session names unique on a shared server
+            roles = [(f"watcher{i}-{tag}", ["watch"]) for i in range(WATCHERS)]
+            roles += [(f"sender{i}-{tag}", ["serve", "slack"]) for i in range(SENDERS)]
+            for name, role in roles:
+                env = worker_env(store_url, slack, name)
+                workers.append(Worker.start(name, role, config, env, tmp_path))
             running = list(workers)
 
             async def posted(count: int) -> bool:
@@ -187,7 +201,7 @@ async def test_a_watcher_and_a_sender_die_midway_nothing_lost_nothing_twice(
             if worker.proc.poll() is None:
                 worker.proc.kill()
                 worker.proc.wait()
-        alerts, stories, feeds, deliveries = _tables(store)
+        alerts, stories, feeds_after, deliveries = _tables(store)
         store.close()
 
     expected = {(a["id"], channel) for a in alerts for channel in CHANNELS}
@@ -224,7 +238,7 @@ async def test_a_watcher_and_a_sender_die_midway_nothing_lost_nothing_twice(
     # The dead processes' work was taken over once their leases ran out.
     assert orphan_feeds, f"{watcher.name} held no feed lease when it died"
     assert orphan_sends, f"{sender.name} held no delivery when it died"
-    polled = {f["id"]: f["last_success_at"] or 0.0 for f in feeds}
+    polled = {f["id"]: f["last_success_at"] or 0.0 for f in feeds_after}
     assert all(polled[f["id"]] > watcher_died for f in orphan_feeds)
     final = {d["id"]: d for d in deliveries}
     assert all(final[d["id"]]["status"] == "sent" for d in orphan_sends)

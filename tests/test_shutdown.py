@@ -21,9 +21,10 @@ BOUND = 25.0
 SHUTDOWN_LOG = "INFO newsdelta: shutting down: polling stopped, finishing in-flight work"
 
 
-def write_config(tmp_path: Path, url: str) -> Path:
+def write_config(tmp_path: Path, url: str, *extra: str) -> Path:
     lines = [
         "[newsdelta]",
+        *extra,
         f'data_dir = "{tmp_path}"',
         f'seeds = "{ROOT / "seeds"}"',
         "first_poll_max_age = 315360000",  # the fixture's 2025 items are news here
@@ -51,6 +52,20 @@ async def test_sigterm_after_a_poll_exits_0_promptly_and_logs_the_shutdown(
     assert took < BOUND
     assert SHUTDOWN_LOG in bot.err
     assert not [line for line in bot.err if line.startswith(("ERROR", "Traceback"))]
+
+
+async def test_run_keeps_polling_on_its_schedule(tmp_path: Path) -> None:
+    """The scheduler ticks again and again: a feed due every second is polled repeatedly,
+    conditionally once its validators are known."""
+    async with FeedServer() as feeds:
+        feeds.set("/wire.xml", (FEEDS / "crash_wire.xml").read_bytes())
+        config = write_config(tmp_path, feeds.url("/wire.xml"), "poll_interval = 1")
+        bot = await Running.start("--config", str(config), "run")
+        await bot.until(lambda: len(feeds.requests_for("/wire.xml")) >= 3)
+        await bot.terminate()
+        requests = feeds.requests_for("/wire.xml")
+    assert bot.process.returncode == 0, "\n".join(bot.err)
+    assert all("if-none-match" in r.headers for r in requests[1:])
 
 
 async def test_sigterm_in_the_middle_of_a_slow_fetch_still_exits_0_in_bounds(

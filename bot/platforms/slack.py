@@ -262,22 +262,28 @@ class SlackPlatform:
         if key in self._unfinished:
             return None
         client = self._api()
-        method = client.conversations_replies if thread else client.conversations_history
-        where = {"ts": thread} if thread else {}
-        found = await self._call(
-            method,
-            None,
-            channel=channel,
-            limit=self._history_limit,
-            include_all_metadata=True,
-            **where,
-        )
-        for posted in found.get("messages") or []:
-            metadata = posted.get("metadata") or {}
-            if metadata.get("event_type") == METADATA_EVENT and (
-                (metadata.get("event_payload") or {}).get("key") == key
-            ):
-                return thread or posted["ts"]
+        if thread:  # a reply, or a root posted before its story's thread was known
+            where = [
+                (client.conversations_replies, {"ts": thread}),
+                (client.conversations_history, {}),
+            ]
+        else:
+            where = [(client.conversations_history, {})]
+        for method, extra in where:
+            found = await self._call(
+                method,
+                None,
+                channel=channel,
+                limit=self._history_limit,
+                include_all_metadata=True,
+                **extra,
+            )
+            for posted in found.get("messages") or []:
+                metadata = posted.get("metadata") or {}
+                if metadata.get("event_type") == METADATA_EVENT and (
+                    (metadata.get("event_payload") or {}).get("key") == key
+                ):
+                    return thread or posted["ts"]
         return None
 
     async def _post(

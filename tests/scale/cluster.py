@@ -3,9 +3,9 @@
 `write_config(path, ...)` writes a config.toml naming the given feeds, the repository's
 topics (copied from its config.toml) and seed folder, short polling and lease times, and
 `console = false`; secrets and DATABASE_URL are left to the environment, as in production.
-`Worker.start(name, role_args, config, env, logs)` runs `python -m bot.cli --config … <role>`
-from the repository root with stdout and stderr in `logs/<name>.log`; `owner_of(row value)`
-maps a lease holder such as "watcher@host:1234" back to its process id.
+`Worker.start(name, role, config, env, logs)` runs `python -m bot.cli --config … <role…>`
+from the repository root with stdout and stderr in `logs/<name>.log`; `tail()` shows the end
+of that log. `owner_pid("watcher@host:1234")` maps a lease holder back to its process id.
 """
 
 from __future__ import annotations

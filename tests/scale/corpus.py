@@ -35,7 +35,7 @@ RU_LAST = ("Velmin", "Krasnov", "Lugovets", "Shatrov", "Dubinin", "Zorkin", "Pro
 IR_FIRST = ("Farhad", "Kaveh", "Dariush", "Behrouz", "Nader", "Siavash", "Omid", "Parviz")
 IR_LAST = (
     "Kamrani", "Tavakoli", "Rostami", "Javanfar", "Mirzadeh", "Ghaffari", "Bahrami", "Nikpour",
-)
+)  # fmt: skip
 TOWNS = ("Elmsford", "Lakeport", "Brightwater", "Oakridge", "Millbrook", "Stonehaven")
 
 

@@ -1,10 +1,11 @@
 """The outbox: alerts and notices waiting for channels, subscriptions, threads.
 
 A delivery row is one message for one channel, created in the same transaction as its
-alert. Senders claim rows with a lease (`claim_deliveries`), send, then mark them sent; a
-row whose lease ran out while 'sending' is claimable again and flagged `maybe_sent`, so the
-platform adapter can check before posting twice. Unique (alert, platform, channel) makes a
-second delivery of the same alert to the same channel impossible.
+alert. Senders claim rows with a lease (`claim_deliveries`), renew it while they work
+through them (`renew_claims`), send, then mark them sent; a row whose lease ran out while
+'sending' is claimable again and flagged `maybe_sent`, so the platform adapter can check
+before posting twice. Unique (alert, platform, channel) makes a second delivery of the
+same alert to the same channel impossible.
 """
 
 from __future__ import annotations
@@ -180,6 +181,18 @@ class OutboxMixin:
                     "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (delivery.cluster_id, delivery.platform, delivery.channel, ref),
                 )
+
+    def renew_claims(self, owner: str, ids: Sequence[int], now: float, lease_s: float) -> set[int]:
+        """Extend `owner`'s claims on these deliveries to `now + lease_s`; returns the ids
+        still claimed by `owner` (a claim whose lease ran out may belong to another sender)."""
+        if not ids:
+            return set()
+        rows = self.db.query(
+            "UPDATE deliveries SET claim_until = ? WHERE claimed_by = ? AND status = 'sending' "
+            f"AND id IN ({', '.join('?' * len(ids))}) RETURNING id",
+            (now + lease_s, owner, *ids),
+        )
+        return {int(r["id"]) for r in rows}
 
     def retry_later(self, delivery: Delivery, error: str, at: float, maybe_sent: bool) -> None:
         self.db.execute(
