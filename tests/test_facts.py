@@ -24,8 +24,8 @@ def knowledge() -> MemoryKnowledge:
     return MemoryKnowledge.seeded()
 
 
-def finding(knowledge: MemoryKnowledge, sentence: str) -> Finding:
-    (only,) = assess(story(sentence), knowledge).findings
+def finding(knowledge: MemoryKnowledge, sentence: str, when: datetime | None = None) -> Finding:
+    (only,) = assess(story(sentence, when=when), knowledge).findings
     return only
 
 
@@ -70,6 +70,27 @@ def test_a_known_day_in_other_words_is_not_news(knowledge: MemoryKnowledge) -> N
     assert not found.is_new
 
 
+def test_the_known_weekday_in_a_story_of_the_next_day_is_not_news(
+    knowledge: MemoryKnowledge,
+) -> None:
+    found = finding(knowledge, "Putin and Pezeshkian signed the agreement in Moscow on Friday.")
+    assert not found.is_new
+
+
+def test_the_same_words_on_a_later_friday_are_news(knowledge: MemoryKnowledge) -> None:
+    later = datetime(2025, 3, 15, 8, tzinfo=UTC)
+    sentence = "Putin and Pezeshkian met in Moscow on Friday."
+    assert not finding(knowledge, sentence).is_new
+    found = finding(knowledge, sentence, when=later)
+    assert found.is_new and found.new_anchors == {"3-14"}
+
+
+def test_a_late_reprint_of_a_known_sentence_keeps_its_friday(knowledge: MemoryKnowledge) -> None:
+    lead = (SEEDS / "002_28b1c72fac049799.txt").read_text(encoding="utf-8").split("\n")[0]
+    reprinted = finding(knowledge, lead, when=datetime(2025, 3, 12, 12, tzinfo=UTC))
+    assert not reprinted.is_new
+
+
 def test_a_number_no_known_fact_states_makes_a_fact_new(knowledge: MemoryKnowledge) -> None:
     found = finding(knowledge, "Putin and Pezeshkian signed the 20-year agreement of 47 articles.")
     assert found.is_new and found.new_anchors == {"47"}
@@ -88,3 +109,15 @@ def test_a_sentence_mostly_about_unknown_things_is_new(knowledge: MemoryKnowledg
 def test_against_an_empty_knowledge_every_fact_is_new() -> None:
     findings = assess(story(SEED_000), MemoryKnowledge()).findings
     assert all(f.is_new and not f.aligned for f in findings)
+
+
+def test_a_known_name_said_to_do_what_no_story_of_it_tells_is_news() -> None:
+    knowledge = MemoryKnowledge.seeded()
+    knowledge.seed(
+        story("Foreign Minister Abbas Araghchi delivered a letter to the Kremlin on Thursday."),
+        "letter",
+    )
+    quoted = "Pezeshkian described the agreement as a new chapter in bilateral relations."
+    assert not finding(knowledge, quoted).is_new
+    moved = finding(knowledge, quoted.replace("Pezeshkian", "Araghchi"))
+    assert moved.is_new and moved.new_anchors == {"araghchi"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from watchers.chrome import is_chrome
-from watchers.dedup import anchor_keys, fact_keys, wording_keys
+from watchers.dedup import anchor_keys, fact_keys, part_keys, wording_keys
 from watchers.text import plain_text, sentences
 from watchers.words import guess_language, read, term
 
@@ -126,6 +126,43 @@ def test_anchors_are_numbers_dates_and_names() -> None:
     assert {"duma", "vyacheslav", "volodin"} <= reading.names
 
 
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("The treaty took effect on 30 September, the ministry said.", "9-30"),
+        ("It was signed on Jan. 17th in Moscow.", "1-17"),
+        ("Договор подписан 17 января в Москве.", "1-17"),
+    ],
+)
+def test_a_day_of_the_month_beside_a_month_is_a_day(text: str, day: str) -> None:
+    assert read(text).days == {day}
+
+
+def test_a_month_alone_names_no_day() -> None:
+    reading = read("The Duma ratified it in April, 398 deputies voting in favour.")
+    assert reading.days == frozenset() and reading.dates == {"m4"}
+
+
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        ("Russia's State Duma voted 412 to 3 on Tuesday.", {"russia", "state", "duma"}),
+        ("Deputies in the State Duma voted 395 to 1.", {"state", "duma"}),
+        ("Iran's parliament on Wednesday ratified the treaty.", {"iran"}),
+        ("On Tuesday, the Duma voted to ratify it.", {"duma"}),
+        ("The treaty will be extended automatically.", set()),
+        ("Each side pledges not to help an aggressor.", set()),
+    ],
+)
+def test_the_actor_is_the_names_a_sentence_opens_with(text: str, actor: set[str]) -> None:
+    assert read(text).actor == actor
+
+
+def test_numbers_with_separators_are_one_number() -> None:
+    reading = read("About 1,200 personnel and a loan of 1.3 billion euros, officials said.")
+    assert reading.numbers == {"1200", "1.3"}
+
+
 def test_elapsed_time_is_not_a_number_anchor() -> None:
     assert read("Seven months after the signing, both sides ratified it.").numbers == frozenset()
 
@@ -165,3 +202,15 @@ def test_near_duplicate_sentences_share_most_keys_unrelated_ones_none() -> None:
     other = fact_keys(read("Wheat exports across the Caspian fell by a third this season."))
     assert len(set(original) & set(copy)) >= 8
     assert not set(original) & set(other)
+
+
+def test_a_long_sentence_is_also_looked_up_by_its_parts() -> None:
+    long = read(
+        "After its first 20-year term, the treaty signed in Moscow by Masoud Pezeshkian and "
+        "Vladimir Putin can be renewed for further five-year periods by mutual consent."
+    )
+    clause = set(fact_keys(read("The treaty can be renewed for five-year periods by consent.")))
+    parts = part_keys(long)
+    assert parts and all(len(keys) == len(fact_keys(long)) for keys in parts)
+    assert max(len(clause & set(keys)) for keys in parts) > len(clause & set(fact_keys(long)))
+    assert part_keys(read("Putin and Pezeshkian signed the treaty in Moscow.")) == ()

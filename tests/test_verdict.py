@@ -142,6 +142,55 @@ def test_sources_that_disagree_on_a_vote_are_a_conflict(knowledge: MemoryKnowled
     assert "1 contradicting one" in judgement.why
 
 
+def test_votes_of_different_bodies_are_no_conflict(knowledge: MemoryKnowledge) -> None:
+    iran = (
+        "Iran's parliament on Wednesday ratified the 20-year strategic partnership treaty with "
+        "Russia by 198 votes to 11, with 6 abstentions."
+    )
+    judged(knowledge, story(iran, key="iran", when=datetime(2025, 3, 12, 12, tzinfo=UTC)))
+    duma = (
+        "Russia's State Duma voted 412 to 3, with 1 abstention, on Tuesday to ratify the 20-year "
+        "strategic partnership treaty with Iran."
+    )
+    judgement = judged(knowledge, story(duma, key="duma", when=datetime(2025, 3, 18, tzinfo=UTC)))
+    assert judgement.verdict != Verdict.RETELLING
+    assert [f.conflict for f in judgement.new_facts] == [""]
+
+
+def test_one_body_named_two_ways_still_conflicts_with_itself(knowledge: MemoryKnowledge) -> None:
+    tuesday = datetime(2025, 4, 8, 15, tzinfo=UTC)
+    first = "Russia's State Duma on Tuesday ratified the treaty with Iran, 398 deputies voting for."
+    judged(knowledge, story(first, key="a", when=tuesday))
+    second = "Deputies in the State Duma on Tuesday ratified the treaty with Iran by 395 to 1."
+    (fact,) = judged(knowledge, story(second, key="b", when=tuesday)).new_facts
+    assert fact.conflict == 'vote differs: "395 to 1" vs "398 deputies"'
+
+
+OUTLETS = (
+    "Alder Birch Cedar Dogwood Elm Fir Ginkgo Hazel Ivy Juniper Kapok Larch Maple Nutmeg Oak "
+    "Poplar Quince Rowan Spruce Teak Upas Vine Willow Yew"
+).split()
+
+
+def test_a_long_sentence_conflicts_with_a_fact_stating_one_of_its_parts(
+    knowledge: MemoryKnowledge,
+) -> None:
+    """Known sentences sharing more of its wording do not hide the one stating its other part."""
+    terms = "Under its final provisions, the treaty will be renewed automatically for five years."
+    judged(knowledge, story(terms, key="terms"))
+    signed = "Masoud Pezeshkian and Vladimir Putin signed the 20-year treaty in Moscow, {} said."
+    for outlet in OUTLETS:
+        judged(knowledge, story(signed.format(f"the {outlet} Gazette"), key=outlet))
+    long = (
+        "After its first 20-year term, the treaty signed in Moscow by Masoud Pezeshkian and "
+        "Vladimir Putin can be renewed for further five-year periods by mutual consent, "
+        "according to a reading of its final provisions."
+    )
+    (fact,) = judged(knowledge, story(long, key="long")).new_facts
+    assert fact.conflict == 'yes/no differs: "by mutual consent" vs "renewed automatically"'
+    assert [k.text for k in fact.conflicts_with] == [terms]
+
+
 def test_renewal_terms_that_exclude_each_other_are_a_conflict(knowledge: MemoryKnowledge) -> None:
     first = "The treaty will be extended automatically for further five-year periods."
     judged(knowledge, story(first, key="a"))

@@ -24,11 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
-
 from watchers.evidence import Known
-from watchers.lexicon import MONTHS, NUMBER_WORDS, OPPOSITES
-from watchers.novelty import NAME_MATCH
+from watchers.lexicon import MONTHS, NUMBER_WORDS, OPPOSED, OPPOSITES
+from watchers.novelty import same_actor
 from watchers.words import Reading, term
 
 SAME_VALUE_SLOT = 0.5  # both sentences state this share of each other: same thing, compare values
@@ -41,7 +39,6 @@ _DATE = re.compile(
 )
 _TALLY = re.compile(r"\b(\d+)\s*(?:-|–|—|to|votes? to)\s*(\d+)\b")
 _NUMBER = re.compile(r"\b(\d[\d,.]*\d|\d)\b(?:\s*-\s*|\s+)?([^\W\d_]+)?")
-_OPPOSED = frozenset().union(*(left | right for left, right in OPPOSITES))
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 
 
@@ -81,25 +78,6 @@ def _values(text: str) -> dict[str, dict[str, str]]:
         slot = "vote" if unit in _VOTE_TERMS else f"number:{unit}"
         slots.setdefault(slot, {})[match[1].replace(",", "")] = match.group().strip()
     return slots
-
-
-def _same_name(ours: str, theirs: str) -> bool:
-    """Two name terms of one actor: equal, one the other's demonym (Iran, Iranian) or another
-    spelling of it."""
-    if ours == theirs:
-        return True
-    if min(len(ours), len(theirs)) >= 4 and (ours.startswith(theirs) or theirs.startswith(ours)):
-        return True
-    return fuzz.ratio(ours, theirs) >= NAME_MATCH
-
-
-def same_actor(ours: Reading, theirs: Reading) -> bool:
-    """Whether the two sentences open with the same actor (or one of them names none)."""
-    if not ours.actor or not theirs.actor:
-        return True
-    return any(_same_name(a, b) for a in ours.actor for b in theirs.opening) or any(
-        _same_name(a, b) for a in theirs.actor for b in ours.opening
-    )
 
 
 def _plain_terms(reading: Reading, leave_out: frozenset[str] = frozenset()) -> dict[str, float]:
@@ -157,7 +135,7 @@ def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | N
     or an opposed word with the sentence are compared at all.
     """
     ours_values = _values(reading.text)
-    opposed = not _OPPOSED.isdisjoint(reading.terms)
+    opposed = not OPPOSED.isdisjoint(reading.terms)
     if not ours_values and not opposed:
         return None
     ours_terms = _content(reading)
@@ -165,8 +143,8 @@ def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | N
     agreed: set[str] = set()
     for known in candidates:
         theirs_values = _values(known.fact.text)
-        slots = ours_values.keys() & theirs_values.keys()
-        opposable = opposed and not _OPPOSED.isdisjoint(known.reading.terms)
+        slots = ours_values.keys() & theirs_values.keys() if theirs_values else ()
+        opposable = opposed and not OPPOSED.isdisjoint(known.reading.terms)
         if not (slots or opposable) or known.reading.lang != reading.lang:
             continue
         if not same_actor(reading, known.reading):

@@ -5,8 +5,10 @@ line: id, source, link, title, published, text, and labels {on_topic, same_story
 near_duplicate_of, expected_verdict, new_facts[], conflicts_with[]}. Items run in order
 through `replay` (the same pipeline as `run`), each judged against the seeds and every
 earlier item. Printed: precision / recall / F1 for topic matching, retelling detection,
-near-duplicate detection and new-detail extraction; silence rate of retellings; false
-alerts per 100 stories; falsely-new facts per retelling; and every miss with its `why`.
+near-duplicate detection, new-detail extraction and conflict detection (a new fact's
+`conflicts_with` against the items in the labels' `conflicts_with`); silence rate of
+retellings; false alerts per 100 stories; falsely-new facts per retelling; and every miss
+with its `why`.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class Report:
     retelling: Score = field(default_factory=Score)
     near_dup: Score = field(default_factory=Score)
     details: Score = field(default_factory=Score)
+    conflicts: Score = field(default_factory=Score)
     retellings: int = 0
     silent_retellings: int = 0
     false_alerts: int = 0
@@ -128,14 +131,14 @@ class Report:
 def score(items: Sequence[dict[str, Any]], topics: Sequence[Topic], seeds_dir: Path) -> Report:
     report = Report()
     stories = [_story(item) for item in items]
-    label_of = {f"eval:{i['id']}": (i.get("link") or f"eval:{i['id']}") for i in items}
+    item_of = {i["link"]: i["id"] for i in items if i.get("link")}
     for item, (story, judgement) in zip(items, replay(stories, topics, seeds_dir), strict=True):
-        _score_item(report, item, story, judgement, label_of)
+        _score_item(report, item, story, judgement, item_of)
     return report
 
 
 def _score_item(
-    report: Report, item: dict[str, Any], story: Story, j: Judgement, label_of: dict[str, str]
+    report: Report, item: dict[str, Any], story: Story, j: Judgement, item_of: dict[str, str]
 ) -> None:
     labels = item["labels"]
     expected, got = labels["expected_verdict"], j.verdict.value
@@ -155,6 +158,9 @@ def _score_item(
         for f in found:
             if not any(g in f for g in gold):
                 report.details.add(True, False)
+    said = {item_of.get(k.link or "", k.link or "?") for f in j.new_facts for k in f.conflicts_with}
+    for other in said | set(labels.get("conflicts_with") or []):
+        report.conflicts.add(other in said, other in (labels.get("conflicts_with") or []))
     if expected == "retelling":
         report.retellings += 1
         report.silent_retellings += got not in ALERTING
@@ -171,6 +177,7 @@ def print_report(report: Report) -> None:
         ("retelling detection", report.retelling),
         ("near-duplicate detection", report.near_dup),
         ("new-detail extraction", report.details),
+        ("conflict detection", report.conflicts),
     ]
     print(f"{report.items} items")
     print(f"{'':26} {'precision':>9} {'recall':>7} {'F1':>6}")

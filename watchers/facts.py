@@ -7,10 +7,12 @@ store keeps to find similar facts and stories later.
 `assess` decides each fact's novelty. The fact is aligned with the known facts that state
 most of it (`novelty.align`); the known context is every fact of the stories those aligned
 facts come from and of the stories sharing the story's wording. A fact is new when
-- it carries an anchor the context lacks: a number, a date, or a proper name, or
+- it carries an anchor the context lacks (`novelty.Context.new_anchors`): a number, a day
+  (weekdays resolved by the story's publication date: "on Monday" in April is not the
+  Monday of January), or a proper name no story stating its content names, or
 - less than `MOSTLY` of its rarity-weighted content is stated by its aligned facts and the
   context, or
-- it contradicts an aligned fact (`conflicts`).
+- it contradicts a known fact near it, about the same actor (`conflicts`).
 A fact in another language than the nearby knowledge cannot be compared word by word: it is
 new only when it brings a number or date that the stories sharing its anchors lack (or when
 nothing at all is known near it).
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 from watchers.conflicts import Conflict, find_conflict
 from watchers.dedup import anchor_keys, fact_keys, wording_keys
-from watchers.evidence import Evidence, Known, gather, load_stories
+from watchers.evidence import Evidence, Known, facts_of_stories, gather, load_stories
 from watchers.models import FactRecord, Knowledge, Story
 from watchers.novelty import Context, align
 from watchers.text import sentences
@@ -81,10 +83,15 @@ def story_keys(story: Story) -> tuple[int, ...]:
     return wording_keys(readings) + anchor_keys(readings)
 
 
+def _retold(evidence: Evidence) -> set[int]:
+    """The known stories sharing enough of the story's wording to be what it retells."""
+    return {sid for sid, shared in evidence.wording.items() if shared >= WORDING_NEAR}
+
+
 def _context_stories(
     evidence: Evidence, alignments: Sequence[tuple[tuple[Known, ...], float]]
 ) -> set[int]:
-    ids = {sid for sid, shared in evidence.wording.items() if shared >= WORDING_NEAR}
+    ids = _retold(evidence)
     ids.update(evidence.anchors)
     for aligned, coverage in alignments:
         if coverage >= ALIGNED:
@@ -98,7 +105,7 @@ def assess(story: Story, knowledge: Knowledge) -> Assessment:
     readings = [read(t) for t in texts]
     keys = [fact_keys(r) for r in readings]
     wording = wording_keys(readings)
-    evidence = gather(readings, wording, knowledge)
+    evidence = gather(readings, keys, wording, knowledge)
     alignments = [
         align(r, [k for k in candidates if k.reading.lang == r.lang])
         for r, candidates in zip(readings, evidence.candidates, strict=True)
@@ -106,13 +113,16 @@ def assess(story: Story, knowledge: Knowledge) -> Assessment:
     story_ids = _context_stories(evidence, alignments)
     load_stories(evidence, knowledge, story_ids)
     context_facts = evidence.facts_of(story_ids)
-    base = Context.of(context_facts, (k for candidates in evidence.candidates for k in candidates))
+    aligned_stories = {k.fact.story_id for aligned, _ in alignments for k in aligned}
+    base = Context.of(
+        context_facts, facts_of_stories(evidence, knowledge, aligned_stories), _retold(evidence)
+    )
     findings = []
     for text, reading, fact_key, (aligned, coverage), candidates in zip(
         texts, readings, keys, alignments, evidence.candidates, strict=True
     ):
         native = reading.lang == evidence.language
-        context = base.with_aligned(aligned)
+        context = base.with_aligned(aligned, candidates)
         anchors = context.new_anchors(reading, names=native, published=story.published)
         conflict = find_conflict(reading, candidates)
         context_coverage = max(coverage, context.coverage(reading))

@@ -8,7 +8,8 @@
 - `MONTHS` / `WEEKDAYS`: calendar words in English, German, Russian (all case forms), Persian
   and Arabic, mapped to their number, so dates compare across wording and language.
 - `OPPOSITES`: pairs of word-stem sets that cannot both describe one fact (renews
-  automatically / by consent; ratified / rejected); used to name yes/no conflicts.
+  automatically / by consent; ratified / rejected); used to name yes/no conflicts. `OPPOSED`
+  holds every one of their stems.
 - `NUMBER_WORDS`: English number words written as digits, from three: "one" is mostly a
   pronoun and "two" mostly pairs ("the two countries").
 """
@@ -93,6 +94,8 @@ OPPOSITES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     ),
     (frozenset({"confirm"}), frozenset({"deni", "deny"})),
 )
+
+OPPOSED: frozenset[str] = frozenset().union(*(left | right for left, right in OPPOSITES))
 
 NUMBER_WORDS: dict[str, str] = {
     word: str(number)

@@ -9,10 +9,13 @@ onto one term. Words more frequent than `FUNCTION_ZIPF` (wordfreq zipf scale) ca
 content; every other term weighs `7 - zipf` (at least 0.5), so unknown words weigh most.
 
 Anchors are what a new fact usually brings: numbers (not elapsed time: "seven months
-after"), dates (months and weekdays in five languages) and proper names (capitalised rare
-words; only in English and Russian: Arabic script has no case and German capitalises every
-noun). Everything is cached: the same known sentence is read once per process. Never raises
-on any Unicode input.
+after"), dates (months and weekdays in five languages; a day of the month beside a month is
+a day, "30 September" → "9-30") and proper names (capitalised rare words; only in English
+and Russian: Arabic script has no case and German capitalises every noun). The actor is the
+names the sentence opens with, before its first lower-case content word ("Russia's State
+Duma voted…"): what conflicts compare to tell two bodies apart. Everything is cached: each
+word once per language, the same known sentence once per process. Never raises on any
+Unicode input.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
 from wordfreq import zipf_frequency
@@ -33,7 +37,9 @@ FIRST_WORD_NAME_ZIPF = 3.0  # stricter for the first word, which is capitalised 
 _UNITS = frozenset("hour hours day days week weeks month months year years".split())
 _RELATIVE = frozenset("after ago later earlier since before on".split())
 _STEMMERS = {"en": "english", "de": "german", "ru": "russian", "fa": "persian", "ar": "arabic"}
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’][^\W_]+)*")  # "1,200" and "1.3" are words
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+_DECIMAL = re.compile(r"\d+[.,]\d+")
 _ABBREVIATION = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640\u200C\u200D\u200F\u200E]")
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -139,11 +145,11 @@ def _day_of_month(surface: str) -> int | None:
     return int(match[1]) if match and 1 <= int(match[1]) <= 31 else None
 
 
-def _named_day(words: list[str], position: int, month: int) -> str | None:
-    """The "M-D" day when the month at `position` has a day of the month beside it."""
+def _named_day(words: list[str], position: int, month: str) -> str | None:
+    """The "M-D" day when the month ("m1") at `position` has a day of the month beside it."""
     for neighbour in (position - 1, position + 1):
         if 0 <= neighbour < len(words) and (day := _day_of_month(words[neighbour])):
-            return f"{month}-{day}"
+            return f"{month[1:]}-{day}"
     return None
 
 
@@ -153,7 +159,46 @@ def _elapsed(words: list[str], position: int) -> bool:
     return len(following) == 2 and following[0] in _UNITS and following[1] in _RELATIVE
 
 
-def _opening(words: list[str], lang: str) -> tuple[frozenset[str], frozenset[str]]:
+class _Word(NamedTuple):
+    """One word as read in a language (cached: the same words recur in every story)."""
+
+    low: str  # lower case, possessive dropped, English number words as digits
+    number: str | None  # "1200" for "1,200", "1.3" for "1,3" or "1.3"
+    date: str | None  # "m1".."m12", "w1".."w7"
+    term: str | None  # None for a function word
+    frequency: float  # zipf
+    name: bool  # a proper name (in English and Russian)
+    upper: bool  # capitalised
+    possessive: bool
+
+
+def _number(low: str) -> str | None:
+    """The number a word writes, in one form ("1,200" → "1200", "1,3" → "1.3"), if any."""
+    if low.isdecimal():
+        return str(int(low))
+    if _THOUSANDS.fullmatch(low):
+        return str(int(low.replace(",", "")))
+    return low.replace(",", ".") if _DECIMAL.fullmatch(low) else None
+
+
+@lru_cache(maxsize=200_000)
+def _word(surface: str, lang: str, first: bool) -> _Word:
+    low = _lower(surface)
+    possessive = low != surface.lower()
+    low = NUMBER_WORDS.get(low, low) if lang == "en" else low
+    upper = surface[:1].isupper()
+    number = _number(low)
+    when = None if number else _date(low, surface, first)
+    frequency = zipf(low, lang)
+    if number:
+        return _Word(low, number, None, number, frequency, False, upper, possessive)
+    if frequency >= FUNCTION_ZIPF:
+        return _Word(low, None, when, None, frequency, False, upper, possessive)
+    name = not when and _is_name(surface, low, lang, first)
+    return _Word(low, None, when, term(low, lang), frequency, name, upper, possessive)
+
+
+def _opening(words: list[_Word], lang: str) -> tuple[frozenset[str], frozenset[str]]:
     """The capitalised terms before the first lower-case content word, and those of them that
     are names: not the first word unless it is rare or possessive ("Deputies in the State
     Duma" opens with the names State and Duma; "Iran's parliament" with Iran)."""
@@ -161,47 +206,43 @@ def _opening(words: list[str], lang: str) -> tuple[frozenset[str], frozenset[str
     opening: set[str] = set()
     if lang not in ("en", "ru"):
         return frozenset(), frozenset()
-    for position, surface in enumerate(words):
-        low = _lower(surface)
-        frequency = zipf(low, lang)
-        if frequency >= FUNCTION_ZIPF or low.isdecimal() or _date(low, surface, position == 0):
+    for position, word in enumerate(words):
+        if word.term is None or word.number or word.date:
             continue
-        if not surface[:1].isupper():
+        if not word.upper:
             break
-        found = term(low, lang)
-        opening.add(found)
-        if position or low != surface.lower() or frequency < FIRST_WORD_NAME_ZIPF:
-            actor.add(found)
+        opening.add(word.term)
+        if position or word.possessive or word.frequency < FIRST_WORD_NAME_ZIPF:
+            actor.add(word.term)
     return frozenset(actor), frozenset(opening)
 
 
 @lru_cache(maxsize=100_000)
 def read(sentence: str) -> Reading:
     """Read one sentence: its content terms with weights, and its anchors."""
-    words = surface_words(sentence)
-    lang = _language(sentence, [w.lower() for w in words])
+    surfaces = surface_words(sentence)
+    lang = _language(sentence, [w.lower() for w in surfaces])
+    words = [_word(surface, lang, not position) for position, surface in enumerate(surfaces)]
     terms: list[str] = []
     weights: dict[str, float] = {}
     numbers, dates, names, calendar, days = set(), set(), set(), set(), set()
-    for position, surface in enumerate(words):
-        low = _lower(surface)
-        low = NUMBER_WORDS.get(low, low) if lang == "en" else low
-        when = _date(low, surface, position == 0)
-        if when:
-            dates.add(when)
-            if when[0] == "m" and (day := _named_day(words, position, int(when[1:]))):
+    for position, word in enumerate(words):
+        if word.date:
+            dates.add(word.date)
+            if word.date[0] == "m" and (day := _named_day(surfaces, position, word.date)):
                 days.add(day)
-        frequency = zipf(low, lang)
-        if frequency >= FUNCTION_ZIPF and not low.isdecimal():
+        found = word.term
+        if found is None:
             continue
-        found = term(low, lang)
         terms.append(found)
-        weights[found] = max(weights.get(found, 0.0), max(0.5, 7.0 - frequency))
-        if low.isdecimal() or when:
+        weights[found] = max(weights.get(found, 0.0), max(0.5, 7.0 - word.frequency))
+        if word.number:
             calendar.add(found)
-        if low.isdecimal() and not _elapsed(words, position):
-            numbers.add(str(int(low)))
-        elif not when and _is_name(surface, low, lang, position == 0):
+            if not _elapsed(surfaces, position):
+                numbers.add(word.number)
+        elif word.date:
+            calendar.add(found)
+        elif word.name:
             names.add(found)
     return Reading(
         sentence, lang, tuple(terms), weights, frozenset(numbers), frozenset(dates),

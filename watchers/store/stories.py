@@ -15,7 +15,7 @@ from ..models import Judgement, KnownFact, KnownStory, Story, Verdict
 from .db import Database, Row
 
 PER_KEY = 64  # newest holders read per lookup key
-KEYS_PER_QUERY = 200  # lookup keys per statement (SQLite allows 500 compound terms)
+KEYS_PER_QUERY = 16  # lookup keys per statement, padded, so one prepared statement serves
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -84,14 +84,15 @@ class StoriesMixin:
         through the rarer keys it shares."""
         counts: dict[int, int] = {}
         unique = sorted(set(keys))
+        arm = (
+            f"SELECT * FROM (SELECT {column} AS holder FROM {table} WHERE key = ? "
+            f"ORDER BY {column} DESC LIMIT {PER_KEY}) AS k"
+        )
+        sql = " UNION ALL ".join(f"{arm}{i}" for i in range(KEYS_PER_QUERY))
         for start in range(0, len(unique), KEYS_PER_QUERY):
             chunk = unique[start : start + KEYS_PER_QUERY]
-            arm = (
-                f"SELECT * FROM (SELECT {column} AS holder FROM {table} WHERE key = ? "
-                f"ORDER BY {column} DESC LIMIT {PER_KEY}) AS k"
-            )
-            sql = " UNION ALL ".join(f"{arm}{i}" for i in range(len(chunk)))
-            for row in self.db.query(sql, chunk):
+            chunk += [-1] * (KEYS_PER_QUERY - len(chunk))  # keys are never negative: one
+            for row in self.db.query(sql, chunk):  # statement text, prepared once
                 counts[row["holder"]] = counts.get(row["holder"], 0) + 1
         best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return dict(best)
