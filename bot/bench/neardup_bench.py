@@ -31,19 +31,17 @@ import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from watchers.dedup import anchor_keys, wording_keys
 from watchers.facts import WORDING_NEAR
 from watchers.neardup import NearDupIndex
-from watchers.words import Reading, read
+from watchers.words import read
 
 from .corpus import CHUNK, LEVELS, MEAN_COPIES, NO_KEY, Background, Corpus, Telling
+from .neardup_reference import PERMUTATIONS, THRESHOLD, Shingler, new_lsh, scan
 
-PERMUTATIONS, THRESHOLD = 128, 0.3
 NOVEL_BASE = 10_000_000  # novel stories are corpus stories no index holds
 STOCK = 256  # with `max_holders`: keys held by more stories are stock phrases
 TARGET_P50_US, TARGET_PEER_RATIO, TARGET_BYTES, TARGET_RECALL = 10.0, 5.0, 1024, 0.95
@@ -111,32 +109,7 @@ class _Query:
     minhash: np.ndarray
 
 
-class _Shingler:
-    """Per-sentence MinHash values of the shingles `dedup.wording_keys` samples."""
-
-    def __init__(self) -> None:
-        self.template = MinHash(num_perm=PERMUTATIONS)
-        self.empty = self.template.hashvalues.copy()
-
-    def sentence(self, reading: Reading) -> np.ndarray:
-        terms = reading.terms
-        pairs = pairwise(terms) if len(terms) > 1 else [(t, "") for t in terms]
-        shingles = {f"{first} {second}".encode() for first, second in pairs}
-        minhash = MinHash(num_perm=PERMUTATIONS, permutations=self.template.permutations,
-                          scheme=self.template.scheme)  # fmt: skip
-        minhash.update_batch(sorted(shingles))
-        return minhash.hashvalues
-
-    def story(self, readings: Sequence[Reading]) -> np.ndarray:
-        return np.minimum.reduce([self.empty, *(self.sentence(r) for r in readings)])
-
-    def wrap(self, values: np.ndarray) -> MinHash:
-        template = self.template
-        return MinHash(num_perm=PERMUTATIONS, hashvalues=values,
-                       permutations=template.permutations, scheme=template.scheme)  # fmt: skip
-
-
-def _query(telling: Telling, shingler: _Shingler) -> _Query:
+def _query(telling: Telling, shingler: Shingler) -> _Query:
     readings = [read(s) for s in telling.sentences]
     return _Query(wording_keys(readings), anchor_keys(readings), shingler.story(readings))
 
@@ -163,21 +136,13 @@ def _timed(calls: Sequence[Callable[[], object]]) -> tuple[list[object], float, 
     return answers, times[len(times) // 2] / 1e3, times[int(len(times) * 0.99)] / 1e3
 
 
-def _scan(ids: np.ndarray, keys: np.ndarray, query: Sequence[int]) -> list[tuple[int, int]]:
-    """The exact answer by brute force: every (key, story) pair compared with the query."""
-    counts = np.bincount(ids[np.isin(keys, np.array(query, dtype=np.int64))])
-    found = np.flatnonzero(counts >= WORDING_NEAR)
-    pairs = zip(found.tolist(), counts[found].tolist(), strict=True)
-    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
-
-
 class _Run:
     """The index and datasketch grown side by side, and the queries asked of both."""
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         corpus = Corpus()
-        self.shingler = _Shingler()
+        self.shingler = Shingler()
         originals = [corpus.story(n) for n in range(spec.originals)]
         self.levels = [LEVELS[n % len(LEVELS)] for n in range(spec.originals)]
         rewrites = [
@@ -192,7 +157,7 @@ class _Run:
             [*(self.shingler.sentence(r) for r in self.background.readings), self.shingler.empty]
         )
         self.index = NearDupIndex()
-        self.peer = MinHashLSH(threshold=THRESHOLD, num_perm=PERMUTATIONS)
+        self.peer = new_lsh()
         self.ids: list[np.ndarray] = []
         self.keys: list[np.ndarray] = []
         self.size = 0
@@ -280,7 +245,7 @@ class _Run:
         anchored = sum(bool(index.query(q.wording + q.anchors, WORDING_NEAR)) for q in novel)
         sample = self.queries[:: max(1, len(self.queries) // spec.scans)][: spec.scans]
         start = time.perf_counter()
-        truth = [_scan(ids, keys, q.wording) for q in sample]
+        truth = [scan(ids, keys, q.wording) for q in sample]
         scan_ms = (time.perf_counter() - start) / len(sample) * 1e3
         same = sum(
             index.query(q.wording, WORDING_NEAR) == t for q, t in zip(sample, truth, strict=True)
@@ -308,7 +273,7 @@ class _Run:
             ours = tracemalloc.get_traced_memory()[0] - before
             del index
             before = tracemalloc.get_traced_memory()[0]
-            peer = MinHashLSH(threshold=THRESHOLD, num_perm=PERMUTATIONS)
+            peer = new_lsh()
             for sid, _, minhash in stories:
                 peer.insert(sid, minhash, check_duplication=False)
             theirs = tracemalloc.get_traced_memory()[0] - before
