@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.process import TOPIC
+from tests.fakes.process import write_config
 from tests.fakes.slack_api import FakeSlackApi
 from watchers.store import Store
 
@@ -47,22 +47,6 @@ OFF_TOPIC = "Caspian sturgeon hatchery reports a record season"
 # Per crash point, how many passes to let through before the kill: the first, a middle and
 # the last one a run reaches (3 fetches, 5 stories ingested, 8 messages sent).
 SKIPS = {"mid_fetch": (0, 1, 2), "mid_transaction": (0, 2, 4), "after_send": (0, 3, 7)}
-
-
-def write_config(tmp_path: Path, feeds: FeedServer) -> Path:
-    """SQLite in tmp_path, the repo's seeds, the crash feeds, a one-topic watch list."""
-    lines = [
-        "[newsdelta]",
-        f'data_dir = "{tmp_path}"',
-        f'seeds = "{ROOT / "seeds"}"',
-        "first_poll_max_age = 315360000",  # the fixtures' 2025 items are all news here
-        "console = false",
-    ]
-    for name in FEED_NAMES:
-        lines += ["[[feeds]]", f'name = "{name}"', f'url = "{feeds.url(f"/{name}.xml")}"']
-    path = tmp_path / "config.toml"
-    path.write_text("\n".join(lines) + "\n" + TOPIC, encoding="utf-8")
-    return path
 
 
 async def newsdelta(config: Path, slack: FakeSlackApi, **env: str) -> int:
@@ -107,7 +91,11 @@ async def crash_and_recover(tmp_path: Path, crash_at: str, skip: int) -> None:
     async with FakeSlackApi(token=TOKEN) as slack, FeedServer() as feeds:
         for name in FEED_NAMES:
             feeds.set(f"/{name}.xml", (FEEDS / f"{name}.xml").read_bytes())
-        config = write_config(tmp_path, feeds)
+        config = write_config(
+            tmp_path,
+            [(name, feeds.url(f"/{name}.xml")) for name in FEED_NAMES],
+            "console = false",
+        )
         url = f"sqlite:///{tmp_path / 'newsdelta.db'}"
         store = Store.open(url)
         for channel in CHANNELS:

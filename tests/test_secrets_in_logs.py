@@ -31,14 +31,13 @@ from bot.platforms.discord_chat import DiscordPlatform
 from bot.platforms.slack import EVENTS_PATH
 from tests.fakes.discord_fake import DiscordFake
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.process import TOPIC, Running
+from tests.fakes.process import Running, write_config
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import post_signed, slash_command
 from watchers.payload import notice_payload
 from watchers.store import Store
 
 FEEDS = Path(__file__).parent / "feeds"
-ROOT = Path(__file__).resolve().parents[1]
 SLACK_TOKEN = "xoxb-canary-7d41e0c2b9"
 SIGNING_SECRET = "canary-signing-secret-5be81f"
 DB_PASSWORD = "canary-db-password-31c9"
@@ -54,21 +53,6 @@ def with_password(url: str) -> tuple[str, list[str]]:
         return url, []
     netloc = f"{parts.username}:{DB_PASSWORD}@{parts.hostname}:{parts.port or 5432}"
     return urlunsplit(parts._replace(netloc=netloc)), [DB_PASSWORD]
-
-
-def write_config(tmp_path: Path, feed_url: str) -> Path:
-    lines = [
-        "[newsdelta]",
-        f'data_dir = "{tmp_path}"',
-        f'seeds = "{ROOT / "seeds"}"',
-        "first_poll_max_age = 315360000",
-        "[[feeds]]",
-        'name = "Northern Wire"',
-        f'url = "{feed_url}"',
-    ]
-    path = tmp_path / "config.toml"
-    path.write_text("\n".join(lines) + "\n" + TOPIC, encoding="utf-8")
-    return path
 
 
 async def wait_for(predicate, timeout: float = 60.0) -> None:
@@ -89,7 +73,7 @@ async def test_a_slack_cycle_at_debug_logs_no_secret_and_no_refused_body(
     store.close()
     async with FakeSlackApi(token=SLACK_TOKEN) as slack, FeedServer() as feeds:
         feeds.set("/wire.xml", (FEEDS / "crash_wire.xml").read_bytes())
-        config = write_config(tmp_path, feeds.url("/wire.xml"))
+        config = write_config(tmp_path, [("Northern Wire", feeds.url("/wire.xml"))])
         env = {
             "SLACK_BOT_TOKEN": SLACK_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,

@@ -13,29 +13,12 @@ import asyncio
 from pathlib import Path
 
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.process import TOPIC, Running
+from tests.fakes.process import Running, write_config
 
-ROOT = Path(__file__).resolve().parents[1]
 FEEDS = Path(__file__).parent / "feeds"
 BOUND = 25.0
+WIRE = "Northern Wire"
 SHUTDOWN_LOG = "INFO newsdelta: shutting down: polling stopped, finishing in-flight work"
-
-
-def write_config(tmp_path: Path, url: str, *extra: str) -> Path:
-    lines = [
-        "[newsdelta]",
-        *extra,
-        f'data_dir = "{tmp_path}"',
-        f'seeds = "{ROOT / "seeds"}"',
-        "first_poll_max_age = 315360000",  # the fixture's 2025 items are news here
-        "console = true",
-        "[[feeds]]",
-        'name = "Northern Wire"',
-        f'url = "{url}"',
-    ]
-    path = tmp_path / "config.toml"
-    path.write_text("\n".join(lines) + "\n" + TOPIC, encoding="utf-8")
-    return path
 
 
 async def test_sigterm_after_a_poll_exits_0_promptly_and_logs_the_shutdown(
@@ -43,7 +26,7 @@ async def test_sigterm_after_a_poll_exits_0_promptly_and_logs_the_shutdown(
 ) -> None:
     async with FeedServer() as feeds:
         feeds.set("/wire.xml", (FEEDS / "crash_wire.xml").read_bytes())
-        config = write_config(tmp_path, feeds.url("/wire.xml"))
+        config = write_config(tmp_path, [(WIRE, feeds.url("/wire.xml"))], "console = true")
         bot = await Running.start("--config", str(config), "run")
         await bot.until(lambda: any("1 feeds polled" in line for line in bot.err))
         await bot.until(lambda: sum(line.startswith("[new_story]") for line in bot.out) == 2)
@@ -59,7 +42,9 @@ async def test_run_keeps_polling_on_its_schedule(tmp_path: Path) -> None:
     conditionally once its validators are known."""
     async with FeedServer() as feeds:
         feeds.set("/wire.xml", (FEEDS / "crash_wire.xml").read_bytes())
-        config = write_config(tmp_path, feeds.url("/wire.xml"), "poll_interval = 1")
+        config = write_config(
+            tmp_path, [(WIRE, feeds.url("/wire.xml"))], "console = true", "poll_interval = 1"
+        )
         bot = await Running.start("--config", str(config), "run")
         await bot.until(lambda: len(feeds.requests_for("/wire.xml")) >= 3)
         await bot.terminate()
@@ -73,7 +58,7 @@ async def test_sigterm_in_the_middle_of_a_slow_fetch_still_exits_0_in_bounds(
 ) -> None:
     async with FeedServer() as feeds:
         feeds.set("/wire.xml", (FEEDS / "crash_wire.xml").read_bytes(), delay=5.0)
-        config = write_config(tmp_path, feeds.url("/wire.xml"))
+        config = write_config(tmp_path, [(WIRE, feeds.url("/wire.xml"))], "console = true")
         bot = await Running.start("--config", str(config), "run")
         async with asyncio.timeout(60):  # until the request is in; its answer is held 5 s
             while not feeds.requests_for("/wire.xml"):

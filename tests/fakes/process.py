@@ -3,7 +3,8 @@
 `Running.start(*args)` starts `python -m bot.cli *args` with a bare environment (PATH,
 PYTHONPATH and what the test passes) and collects stdout and stderr line by line;
 `until(predicate)` waits for a line, `terminate()` sends SIGTERM and times the exit.
-`TOPIC` is a small topic in config.toml form for tests that write their own config.
+`write_config` writes a config.toml for such a run: SQLite in the test's folder, the repo's
+seeds, the given feeds and `TOPIC`, a small topic.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +29,23 @@ russia = ["Russia*", "Moscow", "Kremlin", "Duma"]
 iran = ["Iran*", "Tehran", "Majlis"]
 partnership = ["treaty", "partnership*", "pact*"]
 """
+
+
+def write_config(tmp_path: Path, feeds: Sequence[tuple[str, str]], *settings: str) -> Path:
+    """config.toml in `tmp_path` with these (name, url) feeds; `settings` are extra lines of
+    its [newsdelta] table. The fixtures' 2025 items count as news (no first-poll age limit)."""
+    lines = [
+        "[newsdelta]",
+        f'data_dir = "{tmp_path}"',
+        f'seeds = "{ROOT / "seeds"}"',
+        "first_poll_max_age = 315360000",
+        *settings,
+    ]
+    for name, url in feeds:
+        lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"']
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(lines) + "\n" + TOPIC, encoding="utf-8")
+    return path
 
 
 class Running:
