@@ -85,8 +85,8 @@ async def _demo(store: Store, config: Config, feeds: list[FeedSource]) -> int:
             "served on loopback\n"
         )
         first = await pipeline.poll_due()
-        await Deliverer(store, {"console": ConsolePlatform()}, owner="demo").drain()
-        store.db.execute("UPDATE feeds SET next_check_at = 0")
+        delivered = await Deliverer(store, {"console": ConsolePlatform()}, owner="demo").drain()
+        store.make_due()
         second = await pipeline.poll_due()
     for error in first.errors + second.errors:
         print(f"error: {error}")
@@ -99,6 +99,6 @@ async def _demo(store: Store, config: Config, feeds: list[FeedSource]) -> int:
     print(
         f"demo done: {v['new_story']} new stories, {v['new_detail']} new details, "
         f"{v['retelling']} retellings suppressed, {v['off_topic']} off topic, "
-        f"{first.alerts} alerts delivered"
+        f"{delivered} alerts delivered"
     )
     return 0

@@ -88,6 +88,10 @@ class FeedsMixin:
                 (owner, now + lease_s, now, now, limit),
             )
 
+    def make_due(self) -> int:
+        """Every unpaused feed is due now (a "poll everything again" for the demo)."""
+        return self.db.execute("UPDATE feeds SET next_check_at = 0 WHERE paused = 0")
+
     def release_feed_leases(self) -> int:
         """Single-process start: feeds leased by a dead run are due again now."""
         return self.db.execute(
