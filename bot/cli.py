@@ -95,7 +95,7 @@ def _dispatch(args: argparse.Namespace, config: Config, secrets: Secrets) -> int
     if command == "facts":
         return _facts(config, " ".join(args.query))
     if command == "bench":
-        from .bench import run_bench
+        from bench import run_bench
 
         return run_bench(args.quick)
     if command == "eval":

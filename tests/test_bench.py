@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.bench import neardup_bench, pipeline_bench
-from bot.bench.corpus import NO_KEY, Background, Corpus
+from bench import neardup_bench, pipeline_bench
+from bench.corpus import NO_KEY, Background, Corpus
 from bot.config import load_config
-from watchers.facts import story_keys
+from watchers.engine.facts import story_keys
+from watchers.engine.text import sentences
 from watchers.parse import parse_feed
-from watchers.text import sentences
 from watchers.topics import TopicMatcher
 
 

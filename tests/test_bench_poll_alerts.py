@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from bot.bench import alerts_bench, poll_bench
+from bench import alerts_bench, poll_bench
 
 RATIO = re.compile(r"ratio +\d+\.\d\d")
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from watchers.facts import Finding, assess, fact_records, story_keys
+from watchers.engine.facts import Finding, assess, fact_records, story_keys
 from watchers.models import Story
 
 from .fakes.knowledge import SEEDS, MemoryKnowledge

@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from watchers.neardup import COMMON, MERGE_FLOOR, NearDupIndex
+from bench.neardup_index import COMMON, MERGE_FLOOR, NearDupIndex
 
 KEY_SPACE = 1 << 63
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from watchers.engine.summary import summarize
+from watchers.engine.text import sentences
 from watchers.models import Story
-from watchers.summary import summarize
-from watchers.text import sentences
 
 from .fakes.knowledge import SEEDS
 

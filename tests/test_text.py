@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from watchers.chrome import is_chrome
-from watchers.dedup import anchor_keys, fact_keys, part_keys, wording_keys
-from watchers.text import plain_text, sentences
-from watchers.words import guess_language, read, term
+from watchers.engine.chrome import is_chrome
+from watchers.engine.keys import anchor_keys, fact_keys, part_keys, wording_keys
+from watchers.engine.readings import guess_language, read, term
+from watchers.engine.text import plain_text, sentences
 
 from .fakes.knowledge import SEEDS
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from watchers.engine.verdict import judge
 from watchers.models import Judgement, Story, Verdict
-from watchers.verdict import judge
 
 from .fakes.knowledge import SEEDS, MemoryKnowledge
 

@@ -101,6 +101,7 @@ class FactRecord:
     text: str
     keys: tuple[int, ...]  # locality-sensitive keys used to find similar facts later
     is_new: bool
+    restates: tuple[int, ...] = ()  # ids of the known facts a known fact says again, best first
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from . import schedule
 from .crash import crash_point
-from .facts import fact_records, story_keys
+from .engine.facts import fact_records, story_keys
+from .engine.verdict import judge
 from .fetch import Fetcher
 from .models import Judgement, Knowledge, Story, Topic, Verdict
 from .parse import parse_feed
@@ -34,7 +35,6 @@ from .seeds import load_seeds
 from .store import VERDICT_LOCK, PollOutcome, Store
 from .store.db import Row
 from .topics import TopicMatcher
-from .verdict import judge
 
 log = logging.getLogger("newsdelta.pipeline")
 

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from watchers.facts import fact_records, story_keys
+from watchers.engine.facts import fact_records, story_keys
 from watchers.models import Judgement, KnownFact, KnownStory, Story, Verdict
 from watchers.seeds import load_seeds
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from watchers.lexicon import MONTHS, WEEKDAYS
+from watchers.engine.lexicon import MONTHS, WEEKDAYS
 
 _NAME = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}"
 _BYLINE = re.compile(

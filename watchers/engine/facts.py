@@ -23,13 +23,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from watchers.conflicts import Conflict, find_conflict
-from watchers.dedup import anchor_keys, fact_keys, wording_keys
-from watchers.evidence import Evidence, Known, facts_of_stories, gather, load_stories
+from watchers.engine.alignment import Context, align
+from watchers.engine.candidates import Evidence, Known, facts_of_stories, gather, load_stories
+from watchers.engine.conflicts import Conflict, find_conflict
+from watchers.engine.keys import anchor_keys, fact_keys, wording_keys
+from watchers.engine.readings import Reading, read
+from watchers.engine.text import sentences
 from watchers.models import FactRecord, Knowledge, Story
-from watchers.novelty import Context, align
-from watchers.text import sentences
-from watchers.words import Reading, read
 
 MOSTLY = 0.5  # a fact is known when at least this share of its content weight is known
 ALIGNED = 0.5  # aligned facts stating this share of a fact make their stories its context

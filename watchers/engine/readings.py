@@ -28,7 +28,7 @@ from typing import NamedTuple
 import snowballstemmer
 from wordfreq import zipf_frequency
 
-from watchers.lexicon import FALSE_FRIENDS, MONTHS, NUMBER_WORDS, SYNONYMS, WEEKDAYS
+from watchers.engine.lexicon import FALSE_FRIENDS, MONTHS, NUMBER_WORDS, SYNONYMS, WEEKDAYS
 
 FUNCTION_ZIPF = 6.0  # "said", "also", "their" and more frequent words carry no content
 NAME_ZIPF = 4.5  # a capitalised word rarer than this is a proper name

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 
-from watchers.chrome import is_chrome
+from watchers.engine.chrome import is_chrome
 
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|blockquote|figure|figcaption|"
                         r"table|tr|section|article|header|footer|aside)\b[^>]*>", re.I)  # fmt: skip

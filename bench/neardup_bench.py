@@ -1,4 +1,4 @@
-"""`newsdelta bench`, section "near-duplicate index": `watchers.neardup` beside its peers.
+"""`newsdelta bench`, section "near-duplicate index": `bench.neardup_index` beside its peers.
 
 `run(quick)` returns printable lines; `measure(spec)` the `Figures` behind them. The index is
 grown with `add` to each size of `spec.sizes`: first `spec.originals` on-topic stories, then
@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from watchers.dedup import anchor_keys, wording_keys
-from watchers.facts import WORDING_NEAR
-from watchers.neardup import NearDupIndex
-from watchers.words import read
+from bench.neardup_index import NearDupIndex
+from watchers.engine.facts import WORDING_NEAR
+from watchers.engine.keys import anchor_keys, wording_keys
+from watchers.engine.readings import read
 
 from .corpus import CHUNK, LEVELS, MEAN_COPIES, NO_KEY, Background, Corpus, Telling
 from .neardup_reference import PERMUTATIONS, THRESHOLD, Shingler, new_lsh, scan

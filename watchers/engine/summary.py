@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from watchers.facts import story_sentences
+from watchers.engine.facts import story_sentences
+from watchers.engine.readings import Reading, read
 from watchers.models import Story
-from watchers.words import Reading, read
 
 MIN_WORDS = 6
 MAX_WORDS = 60

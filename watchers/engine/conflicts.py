@@ -24,10 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from watchers.evidence import Known
-from watchers.lexicon import MONTHS, NUMBER_WORDS, OPPOSED, OPPOSITES
-from watchers.novelty import same_actor
-from watchers.words import Reading, term
+from watchers.engine.alignment import same_actor
+from watchers.engine.candidates import Known
+from watchers.engine.lexicon import MONTHS, NUMBER_WORDS, OPPOSED, OPPOSITES
+from watchers.engine.readings import Reading, term
 
 SAME_VALUE_SLOT = 0.5  # both sentences state this share of each other: same thing, compare values
 SAME_THING = 0.4  # one sentence states this share of the other, opposed words aside

@@ -31,8 +31,8 @@ from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
-from watchers.evidence import Known, weekday_day, weekdays
-from watchers.words import Reading
+from watchers.engine.candidates import Known, weekday_day, weekdays
+from watchers.engine.readings import Reading
 
 MAX_ALIGNED = 4
 MIN_GAIN = 0.1  # a further aligned fact must cover this share more of the weight

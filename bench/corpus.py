@@ -35,10 +35,10 @@ from xml.sax.saxutils import escape
 import numpy as np
 from wordfreq import top_n_list
 
-from watchers.dedup import FACT_ROWS, STORY_SKETCH, anchor_keys, fact_keys, wording_keys
+from watchers.engine.keys import FACT_ROWS, STORY_SKETCH, anchor_keys, fact_keys, wording_keys
+from watchers.engine.readings import Reading, read
+from watchers.engine.text import sentences
 from watchers.models import Story
-from watchers.text import sentences
-from watchers.words import Reading, read
 
 LEVELS = ("light", "medium", "heavy")
 NO_KEY = np.iinfo(np.int64).max  # pads key rows; real keys are below 2**63 - 1

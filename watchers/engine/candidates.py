@@ -28,10 +28,10 @@ from functools import lru_cache
 from itertools import chain
 from typing import NamedTuple
 
-from watchers.dedup import anchor_keys, fact_keys, part_keys
-from watchers.lexicon import OPPOSED
+from watchers.engine.keys import anchor_keys, fact_keys, part_keys
+from watchers.engine.lexicon import OPPOSED
+from watchers.engine.readings import Reading, read
 from watchers.models import Knowledge, KnownFact, KnownStory
-from watchers.words import Reading, read
 
 CANDIDATES_PER_FACT = 40  # rows asked of the store per fact; copies of one sentence count once
 DISTINCT_PER_FACT = 20  # distinct sentences kept as candidates

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from watchers.evidence import Evidence
-from watchers.facts import WORDING_NEAR, Finding, assess
+from watchers.engine.candidates import Evidence
+from watchers.engine.facts import WORDING_NEAR, Finding, assess
+from watchers.engine.summary import summarize
 from watchers.models import FactRecord, Judgement, Knowledge, KnownStory, NewFact, Story, Verdict
-from watchers.summary import summarize
 
 KNOWN_STORY_SHARE = 0.5  # a story with fewer known facts than this may be a new story
 WORDING_SHARED = 0.25  # share of its wording sketch a known story must share to be the same
@@ -69,7 +69,7 @@ def judge(story: Story, topics: tuple[str, ...], knowledge: Knowledge) -> Judgem
     }
     judgement = Judgement(
         Verdict.RETELLING, topics, "", duplicate_of=duplicate,
-        facts=tuple(FactRecord(f.text, f.keys, f.is_new) for f in findings),
+        facts=tuple(_record(f) for f in findings),
         story_keys=assessment.wording + assessment.anchors, extra=extra,
     )  # fmt: skip
     note = "; in another language, so compared by numbers and dates" if foreign else ""
@@ -92,6 +92,11 @@ def judge(story: Story, topics: tuple[str, ...], knowledge: Knowledge) -> Judgem
     if duplicate is not None:
         why += f"; the rest retells {_named(duplicate)}"
     return replace(judgement, verdict=Verdict.NEW_DETAIL, why=why + note, new_facts=new_facts)
+
+
+def _record(finding: Finding) -> FactRecord:
+    restates = () if finding.is_new else tuple(k.fact.id for k in finding.aligned)
+    return FactRecord(finding.text, finding.keys, finding.is_new, restates)
 
 
 def _new_fact(finding: Finding) -> NewFact:

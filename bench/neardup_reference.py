@@ -1,4 +1,4 @@
-"""The references the near-duplicate bench measures `watchers.neardup` against.
+"""The references the near-duplicate bench measures `bench.neardup_index` against.
 
 What it holds: the datasketch side — `Shingler`, which turns readings into MinHash values of
 the very shingles `dedup.wording_keys` samples (term bigrams, one MinHash per sentence, a
@@ -20,8 +20,8 @@ from itertools import pairwise
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from watchers.facts import WORDING_NEAR
-from watchers.words import Reading
+from watchers.engine.facts import WORDING_NEAR
+from watchers.engine.readings import Reading
 
 PERMUTATIONS, THRESHOLD = 128, 0.3
 

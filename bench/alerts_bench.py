@@ -31,14 +31,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.delivery import Deliverer
+from bot.messages import Command, Reply
+from bot.platforms.discord_chat import DiscordPlatform
+from bot.platforms.slack import SlackPlatform
 from watchers.models import Judgement, Story, Verdict
 from watchers.payload import alert_payload
 from watchers.store import Store
 
-from ..delivery import Deliverer
-from ..messages import Command, Reply
-from ..platforms.discord_chat import DiscordPlatform
-from ..platforms.slack import SlackPlatform
 from .chat_fakes import DISCORD_BUCKET, DISCORD_GLOBAL, DISCORD_WINDOW, DiscordApi, Drain, SlackApi
 from .poll_bench import quiet
 

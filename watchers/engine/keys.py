@@ -26,7 +26,7 @@ from functools import lru_cache
 from hashlib import blake2b
 from itertools import pairwise
 
-from watchers.words import Reading
+from watchers.engine.readings import Reading
 
 FACT_ROWS = 12
 TELLING_WEIGHT = 2.0  # zipf 5: terms rarer than "said" are what a sentence tells
