@@ -71,7 +71,14 @@ _ADDRESSED = re.compile(
 _FRAMING = re.compile(
     r"\b(?:(?:our|for|dear)\s+(?:readers|listeners|viewers|subscribers)|more after the break|"
     r"stay with us|top stor(?:y|ies) (?:this|today|tonight)|a recap for|"
-    r"in case you missed it)\b|^here(?:'s|’s| is| are) (?:what|how|why|everything)\b",
+    r"in case you missed it)\b|^here(?:'s|’s| is| are) (?:what|how|why|everything)\b"
+    r"|^here(?:'s|’s| is| are)\b.{0,40}\bthings?\b"
+    r"|\b(?:things|everything|what) (?:you )?(?:need |should )?to know\b"
+    r"|\b(?:join|follow) (?:us|our)\b.{0,40}\b(?:telegram|whatsapp|google news|channel|x|"
+    r"twitter|facebook|instagram)\b|\bdownload (?:the|our)\b.{0,30}\bapp\b"
+    r"|^the post\b.{0,200}\bappeared first on\b"
+    r"|\bwith inputs? from\b|\bcontributed to this report\b"
+    r"|\bpublished from a wire agency feed\b|^\(?(?:compiled|edited|translated) by\b",
     re.I,
 )
 _WORD = re.compile(r"[^\W_]+")
@@ -82,7 +89,8 @@ _ADDRESSED_CUES = (
 )  # fmt: skip
 _FRAMING_CUES = (
     "readers", "listeners", "viewers", "subscribers", "break", "stay with", "top stor", "recap",
-    "missed", "here",
+    "missed", "here", "to know", "join", "follow", "download", "appeared first", "inputs",
+    "contributed", "wire agency", "compiled", "edited", "translated",
 )  # fmt: skip
 _CREDIT_CUES = (
     "photo", "image", "picture", "credit", "caption", "video", "illustration", "graphic",

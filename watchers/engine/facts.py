@@ -69,7 +69,7 @@ class Assessment:
 
 def story_sentences(story: Story) -> list[str]:
     """The sentences that are the story's facts."""
-    return sentences(story.text) or sentences(story.title)
+    return sentences(story.text, story.title) or sentences(story.title)
 
 
 def fact_records(story: Story) -> tuple[FactRecord, ...]:

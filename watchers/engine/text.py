@@ -17,20 +17,20 @@ import html
 import re
 
 from watchers.engine.chrome import is_chrome
+from watchers.engine.intake import (
+    drop_title,
+    strip_dateline,
+    strip_tail,
+    trim_excerpt,
+    truncated,
+    unglue,
+)
 
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|blockquote|figure|figcaption|"
                         r"table|tr|section|article|header|footer|aside)\b[^>]*>", re.I)  # fmt: skip
 _DROP_ELEMENT = re.compile(r"<(script|style|figcaption)\b.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
 _TERMINAL = '.!?؟。…"”’»)'
-_DATELINE = re.compile(
-    r"^(?:\[[^\]]{1,30}\]\s*)*"  # [Subscribe] and other button labels
-    r"(?:[A-Z][\w .'’-]{1,30}?(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?)?\s*"
-    r"\([A-Za-z .&/-]{1,30}\)\s*[-–—:]+\s*"  # Moscow, Jan 17 (Reuters) -
-    r"|[A-Z][A-Z .'’-]{2,30}(?:,\s*[A-Z][\w .]{1,20})?\s*[-–—:]+\s+"  # MOSCOW — / TEHRAN, Iran:
-    r"|[A-Z][\w ]{1,30}/\s+"  # Shafaq News/
-    r"|By\s+(?:[A-Z][\w.'’-]*\s+){1,5}(?:staff|correspondents?|reporters?|desk|editors?)\s+)"
-)
 _BOUNDARY = re.compile(r"[.!?؟]+[\"”’»)]*\s+")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st prof gen col lt sgt rep sen gov jan feb mar apr jun jul aug sep sept oct "
@@ -69,7 +69,11 @@ def _lines(block: str) -> list[str]:
     lines: list[str] = []
     for raw in block.split("\n"):
         line = raw.strip()
-        if not line or (len(line.split()) <= CHROME_LINE_WORDS and is_chrome(line)):
+        if not line or (
+            len(line.split()) <= CHROME_LINE_WORDS
+            and is_chrome(line)
+            and len(split_sentences(line)) == 1
+        ):
             continue
         if lines and _joins(lines[-1], line):
             lines[-1] = f"{lines[-1]} {line}"
@@ -97,21 +101,35 @@ def _is_heading(line: str) -> bool:
     return not line.endswith(tuple(_TERMINAL)) and len(line.split()) < HEADING_WORDS
 
 
-def sentences(text: str) -> list[str]:
-    """The statements of a story body, in order, without page chrome or headings.
+def _key(sentence: str) -> str:
+    return re.sub(r"\W+", " ", sentence.lower()).strip()
 
-    A wire dateline ("MOSCOW, Jan 17 (Reuters) -") marks where the wire copy starts: it is
-    removed, and up to `FRAMING` sentences before it are the outlet's own framing, dropped too.
+
+def sentences(text: str, title: str = "") -> list[str]:
+    """The statements of a story body, in order, without page chrome, headings or repeats.
+
+    The title is taken off the body's start (`intake.drop_title`) and labels glued into it
+    are made breaks (`intake.unglue`). A wire dateline ("MOSCOW, Jan 17 (Reuters) -") marks
+    where the wire copy starts: it is removed, and up to `FRAMING` sentences before it are the
+    outlet's own framing, dropped too (only before the first dateline). An excerpt's cut-off last word never becomes a fact.
     """
-    lines = [line for block in plain_text(text).split("\n\n") for line in _lines(block)]
+    body = unglue(drop_title(plain_text(text), title) if title else plain_text(text))
+    lines = [line for block in body.split("\n\n") for line in _lines(block)]
+    pieces = [s for line in lines if not _is_heading(line) for s in split_sentences(line)]
+    if pieces and truncated(pieces[-1]):
+        pieces[-1] = trim_excerpt(pieces[-1])
     found: list[str] = []
-    for line in lines:
-        if _is_heading(line):
-            continue
-        for sentence in split_sentences(line):
-            body = _DATELINE.sub("", sentence, count=1)
-            if body != sentence and len(found) <= FRAMING:
-                found.clear()
-            if len(body.split()) >= MIN_WORDS and not is_chrome(body):
-                found.append(body)
+    seen: set[str] = set()
+    dateline = False
+    for sentence in pieces:
+        body = strip_dateline(sentence)
+        if body != sentence and not dateline and len(found) <= FRAMING:
+            found.clear()
+            seen.clear()
+        dateline = dateline or body != sentence
+        body = strip_tail(body)
+        key = _key(body)
+        if len(body.split()) >= MIN_WORDS and not is_chrome(body) and key not in seen:
+            seen.add(key)
+            found.append(body)
     return found
