@@ -193,3 +193,20 @@ def test_a_bare_guid_is_scoped_by_its_feed_so_two_feeds_cannot_collide():
     b = parse_feed(body, feed_url="https://b.example/rss", source="B").stories
     assert a[0].key == "guid:https://a.example/rss#1" != b[0].key
     assert a[1].key == b[1].key == "guid:https://w.example/2"
+
+
+def test_an_aggregators_item_names_its_own_outlet_not_the_search_feed():
+    body = rss(
+        "<item><title>Treaty signed - Caspian Courier</title><link>https://a.example/1</link>"
+        '<source url="https://caspian-courier.example/rss">Caspian Courier</source>'
+        "<description>Text.</description></item>"
+        "<item><title>Plain item</title><link>https://a.example/2</link>"
+        "<description>Text.</description></item>"
+    )
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>Search</title>'
+        b'<entry><title>A</title><link href="https://b.example/1"/><id>tag:b,1</id>'
+        b"<source><title>Gulf Ledger</title></source><summary>Text.</summary></entry></feed>"
+    )
+    assert [s.source for s in parse(body).stories] == ["Caspian Courier", "Fixture Wire"]
+    assert [s.source for s in parse(atom).stories] == ["Gulf Ledger"]

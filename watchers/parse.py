@@ -18,6 +18,8 @@ to show:
   `feed_url`, over 2,000 characters dropped (a cut URL is a wrong URL).
 - Dates: published, else updated, else created. A date without a timezone is taken as UTC;
   one in the future is clamped to `now`; an unparseable one becomes None (the item is kept).
+- An item's source is the outlet its own `<source>` names (a news-search feed's items each
+  come from another outlet), else the feed's name.
 - Title over 500 characters and text over 20,000 are cut, ending in "…".
 - Over `max_items` entries: the newest `max_items` by date are kept (undated ones count as
   oldest), in document order. Entries with no title, text or link are skipped.
@@ -227,11 +229,19 @@ def _story(entry: Any, feed_url: str, source: str, now: datetime) -> Story | Non
         key=story_key(guid or None, link, title, text),
         title=title,
         text=text,
-        source=source,
+        source=_outlet(entry) or source,
         link=link,
         published=_published(entry, now),
         feed_url=feed_url,
     )
+
+
+def _outlet(entry: Any) -> str:
+    """The outlet an aggregator's item names in its own `<source>` (RSS and Atom), if any:
+    a news-search feed's items each come from another outlet."""
+    found = entry.get("source")
+    title = found.get("title") if isinstance(found, dict) else None
+    return clip(one_line(clean_text(title)), MAX_TITLE) if isinstance(title, str) else ""
 
 
 def _detail_text(item: Any, name: str) -> str:

@@ -27,6 +27,7 @@ from watchers.engine.alignment import Context, align
 from watchers.engine.candidates import Evidence, Known, facts_of_stories, gather, load_stories
 from watchers.engine.conflicts import Conflict, find_conflict
 from watchers.engine.keys import anchor_keys, fact_keys, wording_keys
+from watchers.engine.meaning import Meaning
 from watchers.engine.readings import Reading, read
 from watchers.engine.text import sentences
 from watchers.models import FactRecord, Knowledge, Story
@@ -34,6 +35,11 @@ from watchers.models import FactRecord, Knowledge, Story
 MOSTLY = 0.5  # a fact is known when at least this share of its content weight is known
 ALIGNED = 0.5  # aligned facts stating this share of a fact make their stories its context
 WORDING_NEAR = 3  # wording keys a known story must share to be part of the context
+KNOWN_MEANING = 0.80  # cosine similarity at which a sentence restates a known one
+NEAR_MEANING = 0.70  # …or this close, when its words are
+NEAR_WORDS = 0.35  # …this much stated by the known context
+NAME_MEANING = 0.85  # a sentence whose only new anchors are names: this close
+NAME_WORDS = 0.6  # …and this much stated by the known context
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,24 @@ def _context_stories(
     return ids
 
 
-def assess(story: Story, knowledge: Knowledge) -> Assessment:
+def _by_meaning(
+    meaning: Meaning, text: str, pool: Sequence[Known], context_coverage: float, names: bool
+) -> Known | None:
+    """The known fact that says the same as `text` in other words, if one does: close in
+    meaning (`KNOWN_MEANING`), or fairly close with some of its words known nearby. A sentence
+    whose only new anchors are names (a capital for its country: "Pyongyang") must be closer
+    still, with most of its words known (`NAME_MEANING`, `NAME_WORDS`)."""
+    if not pool:
+        return None
+    score, best = meaning.closest(text, [k.fact.text for k in pool])
+    if names:
+        close = score >= NAME_MEANING and context_coverage >= NAME_WORDS
+    else:
+        close = score >= KNOWN_MEANING or (score >= NEAR_MEANING and context_coverage >= NEAR_WORDS)
+    return pool[best] if close else None
+
+
+def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -> Assessment:
     """Judge each fact of the story against the knowledge."""
     texts = story_sentences(story)
     readings = [read(t) for t in texts]
@@ -128,6 +151,11 @@ def assess(story: Story, knowledge: Knowledge) -> Assessment:
         context_coverage = max(coverage, context.coverage(reading))
         if native:
             is_new = bool(anchors) or context_coverage < MOSTLY or conflict is not None
+            if is_new and meaning and conflict is None and anchors <= reading.names:
+                pool = list({k.fact.id: k for k in (*candidates, *context_facts)}.values())
+                same = _by_meaning(meaning, text, pool, context_coverage, bool(anchors))
+                if same is not None:
+                    is_new, aligned, anchors = False, (same, *aligned), frozenset()
         else:
             is_new = coverage < MOSTLY and (bool(anchors) or not context_facts)
         findings.append(

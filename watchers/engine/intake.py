@@ -53,7 +53,7 @@ LABEL = re.compile(
     r"(?<![A-Za-z])(?:ADVERTISEMENT|SPONSORED|SCROLL TO CONTINUE WITH CONTENT|SKIP AD)(?![a-z])"
     r"|(?:(?<=[.!?”\"])\s*|^)(?:Advertisement|Sponsored content|Story continues below"
     r"(?: advertisement)?|Article continues below|Continue reading(?: below)?|Skip ad|"
-    r"Listen to (?:this )?(?:article|story|news)|Play audio|Pause audio)\b"
+    r"Listen to (?:this )?(?:article|story|news)|Play audio|Pause audio)(?![a-z])"
     r"(?=\s*(?:[A-Z\"“]|$))",
     re.M,
 )
@@ -71,6 +71,7 @@ CREDIT_TAIL = re.compile(
     r"|With inputs from [\w ,&]{2,60})\.?$",
     re.I,
 )
+_LEADING_JUNK = re.compile(r"^(?:[^\w\"“'‘«(]+|\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)+")
 _LATIN = re.compile(r"[A-Za-zÀ-ÿĀ-ſ]")
 _CYRILLIC = re.compile(r"[Ѐ-ӿ]")
 _ARABIC = re.compile(r"[؀-ۿݐ-ݿ]")
@@ -163,7 +164,7 @@ def _strip_other_script(sentence: str) -> str:
 
 def _cut_headline_tail(sentence: str) -> str:
     """A sentence without related headlines run onto its end (title-case words, no full stop)."""
-    if sentence.rstrip().endswith(('.', '!', '?', '"', '”', '’', '»', ')', ':', ';')):
+    if sentence.rstrip().endswith((".", "!", "?", '"', "”", "’", "»", ")", ":", ";")):
         return sentence
     words = sentence.split()
     capitalised = [w[:1].isupper() or w[:1].isdigit() or w.lower() in _SMALL_WORDS for w in words]
@@ -178,7 +179,7 @@ def _cut_headline_tail(sentence: str) -> str:
 def strip_dateline(sentence: str) -> str:
     """The sentence without a dateline or agency tag before its first word (and without a
     caption in another script before that)."""
-    text = _strip_other_script(sentence.strip())
+    text = _LEADING_JUNK.sub("", _strip_other_script(sentence.strip()))
     for _ in range(2):  # a dateline can follow a stripped agency tag: "(IRNA) TEHRAN –"
         stripped = DATELINE.sub("", text, count=1)
         if stripped == text or not (stripped[:1].isalnum() or stripped[:1] in "\"“'‘«"):

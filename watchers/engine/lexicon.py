@@ -6,7 +6,9 @@
 - `FALSE_FRIENDS`: words whose stem looks like a synonym's but means something else
   ("according" is not an accord).
 - `MONTHS` / `WEEKDAYS`: calendar words in English, German, Russian (all case forms), Persian
-  and Arabic, mapped to their number, so dates compare across wording and language.
+  and Arabic, and — from dateparser's locale data rather than lists of our own — Spanish,
+  Italian, French, Danish, Norwegian, Swedish, Dutch and Portuguese, mapped to their number,
+  so dates compare across wording and language.
 - `OPPOSITES`: pairs of word-stem sets that cannot both describe one fact (renews
   automatically / by consent; ratified / rejected); used to name yes/no conflicts. `OPPOSED`
   holds every one of their stems.
@@ -15,6 +17,9 @@
 """
 
 from __future__ import annotations
+
+from dateparser.languages import default_loader
+from wordfreq import zipf_frequency
 
 SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("signed", "inked", "sealed", "concluded", "clinched"),
@@ -71,8 +76,49 @@ def _calendar(*tables: tuple | list) -> dict[str, int]:
     return mapping
 
 
-MONTHS: dict[str, int] = _calendar(_EN_MONTHS, _DE_MONTHS, _RU_MONTHS, _FA_MONTHS, _AR_MONTHS)
+_MONTH_KEYS = (
+    "january february march april may june july august september october november december"
+).split()
+_WEEKDAY_KEYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+LOCALE_LANGUAGES = ("es", "it", "fr", "da", "nb", "sv", "nl", "pt")
+WEEKDAY_LANGUAGES = LOCALE_LANGUAGES[:-1]  # Portuguese weekdays are compounds ("segunda-feira")
+ENGLISH_WORD_ZIPF = 3.5  # a calendar word this common in English ("mars") is left out
+
+
+def _locale_table(keys: list[str], languages: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Month or weekday names in these languages, from dateparser's locale data: full forms
+    only (its abbreviations, "man", "lun", are common words elsewhere), and only where the
+    word is not more an English word than a calendar one ("mars")."""
+    table: list[tuple[str, ...]] = []
+    for key in keys:
+        forms = set()
+        for code in languages:
+            names = [n.lower() for n in default_loader.get_locale(code).info.get(key, [])]
+            longest = max(map(len, names), default=0)
+            forms.update(
+                n
+                for n in names
+                if n.isalpha()
+                and (len(n) >= 5 or len(n) == longest)
+                and (
+                    zipf_frequency(n, "en") < ENGLISH_WORD_ZIPF
+                    or zipf_frequency(n, code) > zipf_frequency(n, "en")
+                )
+            )
+        table.append(tuple(sorted(forms)))
+    return table
+
+
+MONTHS: dict[str, int] = _calendar(
+    _EN_MONTHS,
+    _DE_MONTHS,
+    _RU_MONTHS,
+    _FA_MONTHS,
+    _AR_MONTHS,
+    _locale_table(_MONTH_KEYS, LOCALE_LANGUAGES),
+)
 WEEKDAYS: dict[str, int] = _calendar(
+    _locale_table(_WEEKDAY_KEYS, WEEKDAY_LANGUAGES),
     "monday tuesday wednesday thursday friday saturday sunday".split(),
     "montag dienstag mittwoch donnerstag freitag samstag sonntag".split(),
     (

@@ -28,6 +28,7 @@ from typing import NamedTuple
 import snowballstemmer
 from wordfreq import zipf_frequency
 
+from watchers.engine.language import latin_language
 from watchers.engine.lexicon import FALSE_FRIENDS, MONTHS, NUMBER_WORDS, SYNONYMS, WEEKDAYS
 
 FUNCTION_ZIPF = 6.0  # "said", "also", "their" and more frequent words carry no content
@@ -36,7 +37,12 @@ FIRST_WORD_NAME_ZIPF = 3.0  # stricter for the first word, which is capitalised 
 
 _UNITS = frozenset("hour hours day days week weeks month months year years".split())
 _RELATIVE = frozenset("after ago later earlier since before on".split())
-_STEMMERS = {"en": "english", "de": "german", "ru": "russian", "fa": "persian", "ar": "arabic"}
+_STEMMERS = {
+    "en": "english", "de": "german", "ru": "russian", "fa": "persian", "ar": "arabic",
+    "es": "spanish", "it": "italian", "fr": "french", "da": "danish", "nb": "norwegian",
+    "sv": "swedish", "nl": "dutch", "pt": "portuguese",
+}  # fmt: skip
+_CASED_NAMES = frozenset(_STEMMERS) - {"de", "fa", "ar"}  # capitals mark names (not German nouns)
 _WORD = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’][^\W_]+)*")  # "1,200" and "1.3" are words
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _DECIMAL = re.compile(r"\d+[.,]\d+")
@@ -44,15 +50,13 @@ _ABBREVIATION = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640\u200C\u200D\u200F\u200E]")
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه"})
-_GERMAN = frozenset(
-    "der die das und nicht mit ist den dem des ein eine einer sich auf für von".split()
-)
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _PERSIAN = re.compile(r"[پچژگکی]")
-_UMLAUT = re.compile(r"[äöüßÄÖÜ]")
+_DAY_JOINERS = frozenset("de di del of".split())
 _DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?", re.I)
 _ENGLISH = frozenset("the and of to in is with for on that was by from at as".split())
+ENGLISH_SHARE = 8  # at least one word in this many is an English function word: English
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -83,8 +87,10 @@ def _language(text: str, words: list[str]) -> str:
         return "ru"
     if _ARABIC.search(text):
         return "fa" if _PERSIAN.search(text) else "ar"
-    german = sum(map(_GERMAN.__contains__, words)) + len(_UMLAUT.findall(text))
-    return "de" if german > sum(map(_ENGLISH.__contains__, words)) else "en"
+    english = sum(map(_ENGLISH.__contains__, words))
+    if english >= 2 and english * ENGLISH_SHARE >= len(words):
+        return "en"  # the common case, without asking the model
+    return latin_language(text)
 
 
 def surface_words(text: str) -> list[str]:
@@ -134,7 +140,7 @@ def _date(low: str, surface: str, first: bool) -> str | None:
 
 
 def _is_name(surface: str, low: str, lang: str, first: bool) -> bool:
-    if lang not in ("en", "ru") or not surface[:1].isupper() or len(low) < 2 or low.isdecimal():
+    if lang not in _CASED_NAMES or not surface[:1].isupper() or len(low) < 2 or low.isdecimal():
         return False
     return zipf(low, lang) < (FIRST_WORD_NAME_ZIPF if first else NAME_ZIPF)
 
@@ -147,7 +153,10 @@ def _day_of_month(surface: str) -> int | None:
 
 def _named_day(words: list[str], position: int, month: str) -> str | None:
     """The "M-D" day when the month ("m1") at `position` has a day of the month beside it."""
-    for neighbour in (position - 1, position + 1):
+    neighbours = [position - 1, position + 1]
+    if position >= 2 and words[position - 1].lower() in _DAY_JOINERS:
+        neighbours.append(position - 2)  # "17 de enero", "17 di gennaio"
+    for neighbour in neighbours:
         if 0 <= neighbour < len(words) and (day := _day_of_month(words[neighbour])):
             return f"{month[1:]}-{day}"
     return None

@@ -31,6 +31,7 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|blockquote|figure
 _DROP_ELEMENT = re.compile(r"<(script|style|figcaption)\b.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
 _TERMINAL = '.!?؟。…"”’»)'
+_QUESTION = re.compile(r"[?؟][\"”’»)]*$")  # a question asks; it states no fact
 _BOUNDARY = re.compile(r"[.!?؟]+[\"”’»)]*\s+")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st prof gen col lt sgt rep sen gov jan feb mar apr jun jul aug sep sept oct "
@@ -106,12 +107,14 @@ def _key(sentence: str) -> str:
 
 
 def sentences(text: str, title: str = "") -> list[str]:
-    """The statements of a story body, in order, without page chrome, headings or repeats.
+    """The statements of a story body, in order, without page chrome, headings, questions
+    (an explainer's "What did they sign?") or repeats.
 
     The title is taken off the body's start (`intake.drop_title`) and labels glued into it
     are made breaks (`intake.unglue`). A wire dateline ("MOSCOW, Jan 17 (Reuters) -") marks
     where the wire copy starts: it is removed, and up to `FRAMING` sentences before it are the
-    outlet's own framing, dropped too (only before the first dateline). An excerpt's cut-off last word never becomes a fact.
+    outlet's own framing, dropped too (only before the first dateline). An excerpt's cut-off
+    last word never becomes a fact.
     """
     body = unglue(drop_title(plain_text(text), title) if title else plain_text(text))
     lines = [line for block in body.split("\n\n") for line in _lines(block)]
@@ -129,7 +132,12 @@ def sentences(text: str, title: str = "") -> list[str]:
         dateline = dateline or body != sentence
         body = strip_tail(body)
         key = _key(body)
-        if len(body.split()) >= MIN_WORDS and not is_chrome(body) and key not in seen:
+        if (
+            len(body.split()) >= MIN_WORDS
+            and not _QUESTION.search(body)
+            and not is_chrome(body)
+            and key not in seen
+        ):
             seen.add(key)
             found.append(body)
     return found

@@ -1,8 +1,10 @@
 """The verdict on an on-topic story: retelling, new detail or new story, and why.
 
 - RETELLING: no fact is new. Silent; `duplicate_of` names the known story it retells.
-- NEW_STORY: fewer than half of its facts are known and no known story shares a quarter of
-  its wording sketch (`WORDING_SHARED`); the alert carries an extractive summary.
+- NEW_STORY: its lead (first fact: what the story is about) is new, fewer than half of its
+  facts are known and no known story shares a quarter of its wording sketch
+  (`WORDING_SHARED`); the alert carries an extractive summary. A story whose lead is known
+  is about a known event, however much it adds: a new detail.
 - NEW_DETAIL: otherwise; the alert quotes only the new facts, each with the known facts it
   contradicts, if any.
 `duplicate_of` is the known story that states most of the story's known facts (ties: shared
@@ -18,6 +20,7 @@ from dataclasses import replace
 
 from watchers.engine.candidates import Evidence
 from watchers.engine.facts import WORDING_NEAR, Finding, assess
+from watchers.engine.meaning import Meaning
 from watchers.engine.summary import summarize
 from watchers.models import FactRecord, Judgement, Knowledge, KnownStory, NewFact, Story, Verdict
 
@@ -50,9 +53,11 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def judge(story: Story, topics: tuple[str, ...], knowledge: Knowledge) -> Judgement:
-    """Judge an on-topic story against everything known."""
-    assessment = assess(story, knowledge)
+def judge(
+    story: Story, topics: tuple[str, ...], knowledge: Knowledge, meaning: Meaning | None = None
+) -> Judgement:
+    """Judge an on-topic story against everything known (by meaning too, given a model)."""
+    assessment = assess(story, knowledge, meaning)
     findings, evidence = assessment.findings, assessment.evidence
     new = [f for f in findings if f.is_new]
     known = len(findings) - len(new)
@@ -79,7 +84,12 @@ def judge(story: Story, topics: tuple[str, ...], knowledge: Knowledge) -> Judgem
         why = f"retelling: {known} of {len(findings)} facts already known from {_named(duplicate)}"
         return replace(judgement, why=why + note)
     new_facts = tuple(_new_fact(f) for f in new)
-    if known < KNOWN_STORY_SHARE * len(findings) and assessment.wording_overlap < WORDING_SHARED:
+    lead_known = not findings[0].is_new
+    if (
+        not lead_known
+        and known < KNOWN_STORY_SHARE * len(findings)
+        and assessment.wording_overlap < WORDING_SHARED
+    ):
         why = f"new story: {known} of {len(findings)} facts known"
         why += "; no known story shares its wording"
         return replace(
