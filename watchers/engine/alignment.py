@@ -154,9 +154,12 @@ class Context:
             d for d in dates - self.dates if not any(d in k.reading.dates for k in self.aligned)
         }
         new |= {day for day in reading.days if not self._names_day(day)}
-        if published is not None:
+        if published is not None and not reading.days:  # "Friday, January 17" names a day
+            today = f"{published.month}-{published.day}"
             for weekday in weekdays(reading.dates):
                 day = weekday_day(weekday, published)
+                if day == today:
+                    continue  # "the Kremlin said on Monday", in Monday's story: no news in that
                 if not self._names_day(day) and not self._restated(reading, f"w{weekday}"):
                     new.add(day)
         if names and reading.names:

@@ -1,13 +1,15 @@
 """Conflicts: a fact that says the same thing as a known fact but with another value.
 
 Two sentences are about the same thing when each states at least half of the other's content
-terms, numbers and dates aside (`SAME_VALUE_SLOT`), and when they are about the same actor:
+terms, numbers and dates aside (`SAME_VALUE_SLOT`; a quarter for a vote, which real versions
+word differently: `SAME_TALLY_SLOT`), and when they are about the same actor:
 the names a sentence opens with ("Russia's State Duma voted…", "Deputies in the State Duma…")
 must name someone the other opens with too — Iran's parliament voting 198–11 does not
 contradict the State Duma voting 412–3. A sentence that opens with no name (“The treaty…”)
 agrees with any. They then conflict when they give disjoint values in one slot:
 - a date (day and month: "30 September" vs "2 October"),
-- a vote or tally ("395 to 1", "191–8", "398 deputies"),
+- a vote or tally, however written ("395 to 1", "191–8", "backed by 398 deputies", "152 of
+  170 deputies backed it, with 10 against"): tallies differ when a side both give differs,
 - a count of the same unit ("four ships" vs "five warships"),
 - or a yes/no: words of opposite meaning from `lexicon.OPPOSITES` ("by mutual consent" vs
   "automatically"); those words are evidence enough that one sentence states `SAME_THING`
@@ -30,14 +32,27 @@ from watchers.engine.lexicon import MONTHS, NUMBER_WORDS, OPPOSED, OPPOSITES
 from watchers.engine.readings import Reading, term
 
 SAME_VALUE_SLOT = 0.5  # both sentences state this share of each other: same thing, compare values
+SAME_TALLY_SLOT = 0.25  # a vote needs less: versions word a tally differently
 SAME_THING = 0.4  # one sentence states this share of the other, opposed words aside
-_VOTE_TERMS = frozenset({"vote", "lawmak", "ballot"})
 _MONTH = "|".join(sorted((m for m in MONTHS if m.isascii() and len(m) > 2), key=len, reverse=True))
 _DATE = re.compile(
     rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?|({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?)\b",
     re.I,
 )
 _TALLY = re.compile(r"\b(\d+)\s*(?:-|–|—|to|votes? to)\s*(\d+)\b")
+_VOTERS = r"(?:deputies|lawmakers|legislators|members|mps|senators|parliamentarians|delegates)"
+_FOR = re.compile(
+    rf"\b(\d+)\s+(?:of\s+(?:the\s+)?\d+\s+)?{_VOTERS}\s+(?:voted\s+(?:for|in favou?r)|backed|"
+    r"supported|approved|endorsed)|\b(\d+)\s+(?:votes?\s+)?in favou?r"
+    rf"|\b(?:backed|supported|approved|endorsed|passed|ratified)\s+(?:\w+\s+)?by\s+(\d+)\s+"
+    rf"(?:{_VOTERS}|votes)",
+    re.I,
+)
+_AGAINST = re.compile(
+    rf"\b(\d+)\s+(?:{_VOTERS}\s+)?(?:voted\s+|voting\s+|votes?\s+)?against\b"
+    r"|\bwith\s+(\d+)\s+(?:opposed|against|dissenting|no votes)",
+    re.I,
+)
 _NUMBER = re.compile(r"\b(\d[\d,.]*\d|\d)\b(?:\s*-\s*|\s+)?([^\W\d_]+)?")
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 
@@ -66,18 +81,42 @@ def _values(text: str) -> dict[str, dict[str, str]]:
         canonical = f"{MONTHS[month.lower()]}-{int(day)}"
         slots.setdefault("date", {})[canonical] = match.group().strip()
         taken.append(match.span())
-    for match in _TALLY.finditer(text):
-        if any(a <= match.start() < b for a, b in taken) or _DATE.match(text, match.end() + 1):
-            continue
-        slots.setdefault("vote", {})[f"{match[1]}-{match[2]}"] = match.group()
-        taken.append(match.span())
+    votes = _votes(text, taken)
+    if votes:
+        slots["vote"] = votes
     for match in _NUMBER.finditer(text):
         if any(a <= match.start() < b for a, b in taken):
             continue
         unit = term(match[2].lower(), "en") if match[2] else ""
-        slot = "vote" if unit in _VOTE_TERMS else f"number:{unit}"
-        slots.setdefault(slot, {})[match[1].replace(",", "")] = match.group().strip()
+        slots.setdefault(f"number:{unit}", {})[match[1].replace(",", "")] = match.group().strip()
     return slots
+
+
+def _votes(text: str, taken: list[tuple[int, int]]) -> dict[str, str]:
+    """A tally however it is written: "150 votes to 12", "191-8", "152 of 170 deputies backed
+    it, with 10 against", "backed by 398 deputies", "10 voted against". Canonical value
+    "for-against", "?" where the text gives one side only."""
+    found: dict[str, str] = {}
+    for match in _TALLY.finditer(text):
+        if any(a <= match.start() < b for a, b in taken) or _DATE.match(text, match.end() + 1):
+            continue
+        found[f"{match[1]}-{match[2]}"] = match.group()
+        taken.append(match.span())
+    if found:
+        return found
+    for_ = [m for m in _FOR.finditer(text) if not any(a <= m.start() < b for a, b in taken)]
+    against = [m for m in _AGAINST.finditer(text) if not any(a <= m.start() < b for a, b in taken)]
+    if not for_ and not against:
+        return {}
+    yes = next((g for m in for_ for g in m.groups() if g), "?")
+    no = next((g for m in against for g in m.groups() if g), "?")
+    taken.extend(m.span() for m in (*for_, *against))
+    return {f"{yes}-{no}": " … ".join(m.group().strip() for m in (*for_, *against))}
+
+
+def _tallies_differ(ours: str, theirs: str) -> bool:
+    """Whether two "for-against" tallies disagree on a side both of them give."""
+    return any(a != b and "?" not in (a, b) for a, b in zip(ours.split("-"), theirs.split("-")))
 
 
 def _plain_terms(reading: Reading, leave_out: frozenset[str] = frozenset()) -> dict[str, float]:
@@ -127,6 +166,12 @@ def _phrase(text: str, stems: frozenset[str]) -> str:
     return " ".join(words[max(0, hits[0] - 1) : hits[-1] + 1]).strip(",.;:")
 
 
+def _agree(slot: str, ours: dict[str, str], theirs: dict[str, str]) -> bool:
+    if slot == "vote":
+        return any(not _tallies_differ(a, b) for a in ours for b in theirs)
+    return bool(ours.keys() & theirs.keys())
+
+
 def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | None:
     """The value on which `reading` contradicts known facts about the same thing, if any.
 
@@ -149,9 +194,12 @@ def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | N
             continue
         if not same_actor(reading, known.reading):
             continue
-        if slots and min(_shares(ours_terms, _content(known.reading))) >= SAME_VALUE_SLOT:
+        shared = min(_shares(ours_terms, _content(known.reading))) if slots else 0.0
+        if shared >= SAME_TALLY_SLOT:
             for slot in slots:
-                if ours_values[slot].keys() & theirs_values[slot].keys():
+                if shared < SAME_VALUE_SLOT and slot != "vote":
+                    continue
+                if _agree(slot, ours_values[slot], theirs_values[slot]):
                     agreed.add(slot)
                     continue
                 ours = ", ".join(ours_values[slot].values())

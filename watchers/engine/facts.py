@@ -24,7 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from watchers.engine.alignment import Context, align
-from watchers.engine.candidates import Evidence, Known, facts_of_stories, gather, load_stories
+from watchers.engine.candidates import (
+    Evidence,
+    Known,
+    days_named,
+    facts_of_stories,
+    gather,
+    load_stories,
+)
 from watchers.engine.conflicts import Conflict, find_conflict
 from watchers.engine.keys import anchor_keys, fact_keys, wording_keys
 from watchers.engine.meaning import Meaning
@@ -40,6 +47,9 @@ NEAR_MEANING = 0.70  # …or this close, when its words are
 NEAR_WORDS = 0.35  # …this much stated by the known context
 NAME_MEANING = 0.85  # a sentence whose only new anchors are names: this close
 NAME_WORDS = 0.6  # …and this much stated by the known context
+LEAD_WORDS = 0.75  # a lead this much stated by aligned known facts tells a known event
+LEAD_SOME_WORDS = 0.6  # …or this much, and this close in meaning:
+LEAD_MEANING = 0.65
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,23 @@ class Finding:
     new_anchors: frozenset[str]
     conflict: Conflict | None
     native: bool  # written in the language of the knowledge near it
+    meaning: float = 0.0  # cosine similarity with the closest known fact (the lead only)
+    known_day: bool = False  # names a day a known fact names (the lead only)
+
+    @property
+    def known_event(self) -> bool:
+        """Whether this sentence, a story's lead, tells an event already known: it is known
+        (or contradicts a known value), and it restates known facts closely by words or by
+        meaning, or it names a day known facts name. A different event that shares actors,
+        places and the treaty is worded alike only in part (`LEAD_WORDS`, `LEAD_MEANING`)."""
+        if self.is_new and self.conflict is None:
+            return False
+        return (
+            self.known_day
+            or self.coverage >= LEAD_WORDS
+            or self.meaning >= KNOWN_MEANING
+            or (self.coverage >= LEAD_SOME_WORDS and self.meaning >= LEAD_MEANING)
+        )
 
 
 @dataclass(frozen=True)
@@ -147,7 +174,7 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
         native = reading.lang == evidence.language
         context = base.with_aligned(aligned, candidates)
         anchors = context.new_anchors(reading, names=native, published=story.published)
-        conflict = find_conflict(reading, candidates)
+        conflict = find_conflict(reading, (*candidates, *context_facts))
         context_coverage = max(coverage, context.coverage(reading))
         if native:
             is_new = bool(anchors) or context_coverage < MOSTLY or conflict is not None
@@ -158,8 +185,14 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
                     is_new, aligned, anchors = False, (same, *aligned), frozenset()
         else:
             is_new = coverage < MOSTLY and (bool(anchors) or not context_facts)
+        closeness, known_day = 0.0, False
+        if not findings:  # the lead: is it a known event?
+            known_day = bool(days_named(reading, story.published) & base.days)
+            if meaning is not None:
+                pool = [k.fact.text for k in (*candidates, *context_facts)]
+                closeness = meaning.closest(text, pool)[0]
         findings.append(
             Finding(text, reading, fact_key, is_new, aligned, coverage, context_coverage,
-                    anchors, conflict, native)
+                    anchors, conflict, native, closeness, known_day)
         )  # fmt: skip
     return Assessment(findings, evidence, wording, anchor_keys(readings))

@@ -119,7 +119,9 @@ def drop_title(text: str, title: str) -> str:
     text = "\n".join(kept).lstrip()
     end = _opening_end(text, words)
     if end is not None and (end == len(text) or not text[end].isalnum()):
-        text = text[end:].lstrip(" .:–—-|\t")
+        rest = text[end:].lstrip(" .:–—-|\t")
+        if not rest[:1].islower():  # "…in Tehran with a capital of…" is a lead, not a title
+            text = rest
     return text
 
 

@@ -4,7 +4,8 @@
 - NEW_STORY: its lead (first fact: what the story is about) is new, fewer than half of its
   facts are known and no known story shares a quarter of its wording sketch
   (`WORDING_SHARED`); the alert carries an extractive summary. A story whose lead is known
-  is about a known event, however much it adds: a new detail.
+  is about a known event, however much it adds: a new detail; so is one whose lead gives
+  another value for a known fact (a vote tallied differently).
 - NEW_DETAIL: otherwise; the alert quotes only the new facts, each with the known facts it
   contradicts, if any.
 `duplicate_of` is the known story that states most of the story's known facts (ties: shared
@@ -84,7 +85,7 @@ def judge(
         why = f"retelling: {known} of {len(findings)} facts already known from {_named(duplicate)}"
         return replace(judgement, why=why + note)
     new_facts = tuple(_new_fact(f) for f in new)
-    lead_known = not findings[0].is_new
+    lead_known = findings[0].known_event
     if (
         not lead_known
         and known < KNOWN_STORY_SHARE * len(findings)
