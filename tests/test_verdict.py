@@ -163,7 +163,7 @@ def test_one_body_named_two_ways_still_conflicts_with_itself(knowledge: MemoryKn
     judged(knowledge, story(first, key="a", when=tuesday))
     second = "Deputies in the State Duma on Tuesday ratified the treaty with Iran by 395 to 1."
     (fact,) = judged(knowledge, story(second, key="b", when=tuesday)).new_facts
-    assert fact.conflict == 'vote differs: "395 to 1" vs "398 deputies"'
+    assert fact.conflict == 'vote differs: "395 to 1" vs "398 deputies voting for"'
 
 
 OUTLETS = (

@@ -42,7 +42,7 @@ _DATE = re.compile(
 _TALLY = re.compile(r"\b(\d+)\s*(?:-|–|—|to|votes? to)\s*(\d+)\b")
 _VOTERS = r"(?:deputies|lawmakers|legislators|members|mps|senators|parliamentarians|delegates)"
 _FOR = re.compile(
-    rf"\b(\d+)\s+(?:of\s+(?:the\s+)?\d+\s+)?{_VOTERS}\s+(?:voted\s+(?:for|in favou?r)|backed|"
+    rf"\b(\d+)\s+(?:of\s+(?:the\s+)?\d+\s+)?{_VOTERS}\s+(?:vot(?:ed|ing)\s+(?:for|in favou?r)|backed|"
     r"supported|approved|endorsed)|\b(\d+)\s+(?:votes?\s+)?in favou?r"
     rf"|\b(?:backed|supported|approved|endorsed|passed|ratified)\s+(?:\w+\s+)?by\s+(\d+)\s+"
     rf"(?:{_VOTERS}|votes)",

@@ -174,13 +174,13 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
         native = reading.lang == evidence.language
         context = base.with_aligned(aligned, candidates)
         anchors = context.new_anchors(reading, names=native, published=story.published)
-        conflict = find_conflict(reading, (*candidates, *context_facts))
+        nearby = list({k.fact.id: k for k in (*candidates, *context_facts)}.values())
+        conflict = find_conflict(reading, nearby)
         context_coverage = max(coverage, context.coverage(reading))
         if native:
             is_new = bool(anchors) or context_coverage < MOSTLY or conflict is not None
             if is_new and meaning and conflict is None and anchors <= reading.names:
-                pool = list({k.fact.id: k for k in (*candidates, *context_facts)}.values())
-                same = _by_meaning(meaning, text, pool, context_coverage, bool(anchors))
+                same = _by_meaning(meaning, text, nearby, context_coverage, bool(anchors))
                 if same is not None:
                     is_new, aligned, anchors = False, (same, *aligned), frozenset()
         else:
@@ -189,8 +189,7 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
         if not findings:  # the lead: is it a known event?
             known_day = bool(days_named(reading, story.published) & base.days)
             if meaning is not None:
-                pool = [k.fact.text for k in (*candidates, *context_facts)]
-                closeness = meaning.closest(text, pool)[0]
+                closeness = meaning.closest(text, [k.fact.text for k in nearby])[0]
         findings.append(
             Finding(text, reading, fact_key, is_new, aligned, coverage, context_coverage,
                     anchors, conflict, native, closeness, known_day)
