@@ -1,8 +1,9 @@
 """Conflicts: a fact that says the same thing as a known fact but with another value.
 
 Two sentences are about the same thing when each states at least half of the other's content
-terms, numbers and dates aside (`SAME_VALUE_SLOT`; a quarter for a vote, which real versions
-word differently: `SAME_TALLY_SLOT`), and when they are about the same actor:
+terms, numbers and dates aside (`SAME_VALUE_SLOT`), or a quarter of them for a vote by a body
+both name or a date told with the same verb, which real versions word differently
+(`SAME_TALLY_SLOT`, `_same_claim`), and when they are about the same actor:
 the names a sentence opens with ("Russia's State Duma voted…", "Deputies in the State Duma…")
 must name someone the other opens with too — Iran's parliament voting 198–11 does not
 contradict the State Duma voting 412–3. A sentence that opens with no name (“The treaty…”)
@@ -28,11 +29,13 @@ from functools import lru_cache
 
 from watchers.engine.alignment import same_actor
 from watchers.engine.candidates import Known
-from watchers.engine.lexicon import MONTHS, NUMBER_WORDS, OPPOSED, OPPOSITES
+from watchers.engine.lexicon import MONTHS, NUMBER_WORDS, OPPOSED, OPPOSITES, WEEKDAYS
 from watchers.engine.readings import Reading, term
 
 SAME_VALUE_SLOT = 0.5  # both sentences state this share of each other: same thing, compare values
-SAME_TALLY_SLOT = 0.25  # a vote needs less: versions word a tally differently
+SAME_TALLY_SLOT = 0.25  # a vote or a date told the same way needs less (`_same_claim`)
+CLAIM_WINDOW = 4  # words before a date or an amount that say what it is
+_MAGNITUDES = frozenset(f"number:{u}" for u in ("", "billion", "million", "thousand", "percent"))
 SAME_THING = 0.4  # one sentence states this share of the other, opposed words aside
 _MONTH = "|".join(sorted((m for m in MONTHS if m.isascii() and len(m) > 2), key=len, reverse=True))
 _DATE = re.compile(
@@ -42,7 +45,7 @@ _DATE = re.compile(
 _TALLY = re.compile(r"\b(\d+)\s*(?:-|–|—|to|votes? to)\s*(\d+)\b")
 _VOTERS = r"(?:deputies|lawmakers|legislators|members|mps|senators|parliamentarians|delegates)"
 _FOR = re.compile(
-    rf"\b(\d+)\s+(?:of\s+(?:the\s+)?\d+\s+)?{_VOTERS}\s+(?:vot(?:ed|ing)\s+(?:for|in favou?r)|backed|"
+    rf"\b(\d+)\s+(?:of\s+(?:the\s+)?\d+\s+)?{_VOTERS}\s+(?:present\s+|there\s+)?(?:vot(?:ed|ing)\s+(?:for|in favou?r)|backed|"
     r"supported|approved|endorsed)|\b(\d+)\s+(?:votes?\s+)?in favou?r"
     rf"|\b(?:backed|supported|approved|endorsed|passed|ratified)\s+(?:\w+\s+)?by\s+(\d+)\s+"
     rf"(?:{_VOTERS}|votes)",
@@ -54,6 +57,7 @@ _AGAINST = re.compile(
     re.I,
 )
 _NUMBER = re.compile(r"\b(\d[\d,.]*\d|\d)\b(?:\s*-\s*|\s+)?([^\W\d_]+)?")
+_WEEKDAY_TERMS = frozenset(term(w, "en") for w in WEEKDAYS if w.isascii())
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 
 
@@ -166,6 +170,33 @@ def _phrase(text: str, stems: frozenset[str]) -> str:
     return " ".join(words[max(0, hits[0] - 1) : hits[-1] + 1]).strip(",.;:")
 
 
+def _same_claim(slot: str, ours: Reading, theirs: Reading) -> bool:
+    """Whether two sentences make the same claim about a slot though their wording differs:
+    a vote by the same named body ("Iran's parliament", "Deputies in the State Duma"); a date
+    or a bare amount told with the same words before it ("entered into force on 2 October",
+    "took effect on 30 September": force and effect are one term; "a capital of 12 billion" is
+    not "payments worth 3.2 billion")."""
+    if slot == "vote":
+        return bool(ours.actor and theirs.actor)  # same_actor has already compared them
+    kind = "date" if slot == "date" else "number"
+    before = _before(ours.text, ours.lang, kind), _before(theirs.text, theirs.lang, kind)
+    if kind == "number" and not any(before):
+        return True  # both open with it: "Four ships…", "Five warships…"
+    return not before[0].isdisjoint(before[1])
+
+
+@lru_cache(maxsize=50_000)
+def _before(text: str, lang: str, kind: str) -> frozenset[str]:
+    """The content terms of the few words before each date (or number) a sentence names."""
+    found: set[str] = set()
+    for match in (_DATE if kind == "date" else _NUMBER).finditer(text):
+        words = re.findall(r"[^\W\d_]+", text[: match.start()])[-CLAIM_WINDOW:]
+        found.update(
+            term(w.lower(), lang) for w in words if w.lower() not in MONTHS and len(w) > 3
+        )
+    return frozenset(found - _WEEKDAY_TERMS)
+
+
 def _agree(slot: str, ours: dict[str, str], theirs: dict[str, str]) -> bool:
     if slot == "vote":
         return any(not _tallies_differ(a, b) for a in ours for b in theirs)
@@ -197,7 +228,9 @@ def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | N
         shared = min(_shares(ours_terms, _content(known.reading))) if slots else 0.0
         if shared >= SAME_TALLY_SLOT:
             for slot in slots:
-                if shared < SAME_VALUE_SLOT and slot != "vote":
+                if (
+                    shared < SAME_VALUE_SLOT or slot in _MAGNITUDES
+                ) and not _same_claim(slot, reading, known.reading):
                     continue
                 if _agree(slot, ours_values[slot], theirs_values[slot]):
                     agreed.add(slot)
