@@ -167,6 +167,10 @@ class Context:
             new |= {n for n in reading.names if not _names(company, n)}
         return frozenset(new)
 
+    def names_anywhere(self, name: str) -> bool:
+        """Whether any known story near the sentence names this (in any spelling)."""
+        return _names([self.terms, *self.stories.values()], name)
+
     def _restated(self, reading: Reading, weekday: str) -> bool:
         """Whether an aligned fact that restates the sentence names this weekday too."""
         return any(

@@ -20,6 +20,7 @@ nothing at all is known near it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ from watchers.engine.candidates import (
 from watchers.engine.conflicts import Conflict, find_conflict
 from watchers.engine.keys import anchor_keys, fact_keys, wording_keys
 from watchers.engine.meaning import Meaning
-from watchers.engine.readings import Reading, read
+from watchers.engine.readings import Reading, guess_language, read, zipf
 from watchers.engine.text import sentences
 from watchers.models import FactRecord, Knowledge, Story
 
@@ -47,6 +48,7 @@ NEAR_MEANING = 0.70  # …or this close, when its words are
 NEAR_WORDS = 0.35  # …this much stated by the known context
 NAME_MEANING = 0.85  # a sentence whose only new anchors are names: this close
 NAME_WORDS = 0.6  # …and this much stated by the known context
+FOREIGN_NAME_ZIPF = 3.0  # a name in another language this rare is news (a person, not a place)
 LEAD_WORDS = 0.75  # a lead this much stated by aligned known facts tells a known event
 LEAD_SOME_WORDS = 0.6  # …or this much, and this close in meaning:
 LEAD_MEANING = 0.65
@@ -71,12 +73,12 @@ class Finding:
 
     @property
     def known_event(self) -> bool:
-        """Whether this sentence, a story's lead, tells an event already known: it is known
-        (or contradicts a known value), and it restates known facts closely by words or by
+        """Whether this sentence, a story's lead, tells an event already known: its words are
+        known (it may add a number or contradict a value), and it restates known facts closely by words or by
         meaning, or it names a day known facts name. A different event that shares actors,
         places and the treaty is worded alike only in part (`LEAD_WORDS`, `LEAD_MEANING`)."""
-        if self.is_new and self.conflict is None:
-            return False
+        if self.is_new and self.conflict is None and self.context_coverage < MOSTLY:
+            return False  # new by its words, not only by a number or a name it adds
         return (
             self.known_day
             or self.coverage >= LEAD_WORDS
@@ -107,13 +109,33 @@ def story_sentences(story: Story) -> list[str]:
 
 def fact_records(story: Story) -> tuple[FactRecord, ...]:
     """Every fact of the story with its lookup keys, all marked new (seeds, recording)."""
-    return tuple(FactRecord(s, fact_keys(read(s)), True) for s in story_sentences(story))
+    texts = story_sentences(story)
+    return tuple(
+        FactRecord(s, fact_keys(r), True) for s, r in zip(texts, readings(texts), strict=True)
+    )
+
+
+def _foreign_name(name: str, reading: Reading, context: Context) -> bool:
+    """Whether a name in a sentence in another language is news: written in Latin letters
+    (other scripts would need transliterating), rare in its language (a person, "Dedov", not
+    a place's exonym, "Moskva"), and named by no known story near it in any spelling."""
+    if not name.isascii() or context.names_anywhere(name):
+        return False
+    words = re.findall(rf"\b{re.escape(name)}\w*", reading.text, re.I)
+    return all(zipf(w.lower(), reading.lang) < FOREIGN_NAME_ZIPF for w in words[:1] or [name])
+
+
+def readings(texts: Sequence[str]) -> list[Reading]:
+    """The story's sentences read, each in its own language or, where a sentence alone does
+    not tell, in the language of the whole story."""
+    story_language = guess_language(" ".join(texts)) if texts else "en"
+    return [read(t, story_language) for t in texts]
 
 
 def story_keys(story: Story) -> tuple[int, ...]:
     """The story's near-duplicate keys: its wording sketch and its anchor keys."""
-    readings = [read(s) for s in story_sentences(story)]
-    return wording_keys(readings) + anchor_keys(readings)
+    read_all = readings(story_sentences(story))
+    return wording_keys(read_all) + anchor_keys(read_all)
 
 
 def _retold(evidence: Evidence) -> set[int]:
@@ -152,13 +174,13 @@ def _by_meaning(
 def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -> Assessment:
     """Judge each fact of the story against the knowledge."""
     texts = story_sentences(story)
-    readings = [read(t) for t in texts]
-    keys = [fact_keys(r) for r in readings]
-    wording = wording_keys(readings)
-    evidence = gather(readings, keys, wording, knowledge)
+    read_all = readings(texts)
+    keys = [fact_keys(r) for r in read_all]
+    wording = wording_keys(read_all)
+    evidence = gather(read_all, keys, wording, knowledge)
     alignments = [
         align(r, [k for k in candidates if k.reading.lang == r.lang])
-        for r, candidates in zip(readings, evidence.candidates, strict=True)
+        for r, candidates in zip(read_all, evidence.candidates, strict=True)
     ]
     story_ids = _context_stories(evidence, alignments)
     load_stories(evidence, knowledge, story_ids)
@@ -169,11 +191,15 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
     )
     findings = []
     for text, reading, fact_key, (aligned, coverage), candidates in zip(
-        texts, readings, keys, alignments, evidence.candidates, strict=True
+        texts, read_all, keys, alignments, evidence.candidates, strict=True
     ):
         native = reading.lang == evidence.language
         context = base.with_aligned(aligned, candidates)
-        anchors = context.new_anchors(reading, names=native, published=story.published)
+        anchors = context.new_anchors(reading, names=True, published=story.published)
+        if not native:  # a country's or city's name in another language is no news: "Moskva"
+            anchors = frozenset(
+                a for a in anchors if a not in reading.names or _foreign_name(a, reading, context)
+            )
         nearby = list({k.fact.id: k for k in (*candidates, *context_facts)}.values())
         conflict = find_conflict(reading, nearby)
         context_coverage = max(coverage, context.coverage(reading))
@@ -194,4 +220,4 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
             Finding(text, reading, fact_key, is_new, aligned, coverage, context_coverage,
                     anchors, conflict, native, closeness, known_day)
         )  # fmt: skip
-    return Assessment(findings, evidence, wording, anchor_keys(readings))
+    return Assessment(findings, evidence, wording, anchor_keys(read_all))

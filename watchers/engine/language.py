@@ -2,8 +2,9 @@
 
 `latin_language(text)` asks py3langid (a well-kept port of langid.py whose model ships in its
 wheel: nothing is downloaded), restricted to the languages the engine can stem and date
-(`LATIN_LANGUAGES`), and answers "en" unless the model is confident (`CONFIDENT`): a short
-sentence of names ("Putin and Pezeshkian met in Moscow") must stay English. Scripts decide
+(`LATIN_LANGUAGES`), and answers the fallback — English, or the story's own language — unless
+the model is confident (`CONFIDENT`): a short sentence of names ("Putin and Pezeshkian met in
+Moscow") stays in the language around it. Scripts decide
 first (`readings`): Cyrillic is Russian, Arabic script Persian or Arabic. The model is loaded
 once, on first use (about 0.5 s).
 """
@@ -27,7 +28,8 @@ def _identifier() -> LanguageIdentifier:
 
 
 @lru_cache(maxsize=50_000)
-def latin_language(text: str) -> str:
-    """The language code of a Latin-script sentence ("en" when unsure)."""
+def latin_language(text: str, fallback: str = "en") -> str:
+    """The language code of a Latin-script sentence (`fallback` when unsure: the language of
+    the story it comes from, so a short Danish sentence of names stays Danish)."""
     code, probability = _identifier().classify(text)
-    return _CODES.get(code, code) if probability >= CONFIDENT else "en"
+    return _CODES.get(code, code) if probability >= CONFIDENT else fallback

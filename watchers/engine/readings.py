@@ -78,11 +78,12 @@ class Reading:
 
 
 def guess_language(text: str) -> str:
-    """The language of `text` as far as its script and function words tell (default "en")."""
+    """The language of `text` as far as its script, function words and py3langid tell
+    (default "en")."""
     return _language(text, _WORD.findall(text.lower()))
 
 
-def _language(text: str, words: list[str]) -> str:
+def _language(text: str, words: list[str], fallback: str = "en") -> str:
     if _CYRILLIC.search(text):
         return "ru"
     if _ARABIC.search(text):
@@ -90,7 +91,7 @@ def _language(text: str, words: list[str]) -> str:
     english = sum(map(_ENGLISH.__contains__, words))
     if english >= 2 and english * ENGLISH_SHARE >= len(words):
         return "en"  # the common case, without asking the model
-    return latin_language(text)
+    return latin_language(text, fallback)
 
 
 def surface_words(text: str) -> list[str]:
@@ -227,10 +228,11 @@ def _opening(words: list[_Word], lang: str) -> tuple[frozenset[str], frozenset[s
 
 
 @lru_cache(maxsize=100_000)
-def read(sentence: str) -> Reading:
-    """Read one sentence: its content terms with weights, and its anchors."""
+def read(sentence: str, fallback: str = "en") -> Reading:
+    """Read one sentence: its content terms with weights, and its anchors. `fallback` is the
+    language to assume when the sentence alone does not tell (its story's language)."""
     surfaces = surface_words(sentence)
-    lang = _language(sentence, [w.lower() for w in surfaces])
+    lang = _language(sentence, [w.lower() for w in surfaces], fallback)
     words = [_word(surface, lang, not position) for position, surface in enumerate(surfaces)]
     terms: list[str] = []
     weights: dict[str, float] = {}
