@@ -111,6 +111,7 @@ class NewFact:
     text: str
     conflicts_with: tuple[KnownFact, ...] = ()
     conflict: str = ""  # e.g. 'number differs: "191" vs "192"'
+    language: str = ""  # ISO code, when written in another language than what it is judged by
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ def alert_payload(story: Story, judgement: Judgement, topic: str) -> dict[str, A
                 "link": story.link,
                 "date": _date(story),
                 "conflict": _conflict(fact.conflict, fact.conflicts_with),
+                "language": fact.language or None,
             }
             for fact in judgement.new_facts
             if judgement.verdict == Verdict.NEW_DETAIL

@@ -66,7 +66,9 @@ def row(story: Story, judgement: Judgement) -> dict[str, Any]:
         "topics": list(judgement.topics),
         "verdict": judgement.verdict.value,
         "duplicate_of": dup.label if dup else None,
-        "new_details": [f.text for f in judgement.new_facts]
+        "new_details": [
+            f"[{f.language}] {f.text}" if f.language else f.text for f in judgement.new_facts
+        ]
         if judgement.verdict == Verdict.NEW_DETAIL
         else [],
         "summary": judgement.summary,

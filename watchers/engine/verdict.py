@@ -112,6 +112,8 @@ def _record(finding: Finding) -> FactRecord:
 
 def _new_fact(finding: Finding) -> NewFact:
     conflict = finding.conflict
+    language = "" if finding.native else finding.reading.lang
     if conflict is None:
-        return NewFact(finding.text)
-    return NewFact(finding.text, tuple(k.fact for k in conflict.known), conflict.describe())
+        return NewFact(finding.text, language=language)
+    known = tuple(k.fact for k in conflict.known)
+    return NewFact(finding.text, known, conflict.describe(), language)
