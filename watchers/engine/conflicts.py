@@ -191,9 +191,7 @@ def _before(text: str, lang: str, kind: str) -> frozenset[str]:
     found: set[str] = set()
     for match in (_DATE if kind == "date" else _NUMBER).finditer(text):
         words = re.findall(r"[^\W\d_]+", text[: match.start()])[-CLAIM_WINDOW:]
-        found.update(
-            term(w.lower(), lang) for w in words if w.lower() not in MONTHS and len(w) > 3
-        )
+        found.update(term(w.lower(), lang) for w in words if w.lower() not in MONTHS and len(w) > 3)
     return frozenset(found - _WEEKDAY_TERMS)
 
 
@@ -228,9 +226,9 @@ def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | N
         shared = min(_shares(ours_terms, _content(known.reading))) if slots else 0.0
         if shared >= SAME_TALLY_SLOT:
             for slot in slots:
-                if (
-                    shared < SAME_VALUE_SLOT or slot in _MAGNITUDES
-                ) and not _same_claim(slot, reading, known.reading):
+                if (shared < SAME_VALUE_SLOT or slot in _MAGNITUDES) and not _same_claim(
+                    slot, reading, known.reading
+                ):
                     continue
                 if _agree(slot, ours_values[slot], theirs_values[slot]):
                     agreed.add(slot)

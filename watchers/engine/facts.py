@@ -49,6 +49,7 @@ NEAR_WORDS = 0.35  # …this much stated by the known context
 NAME_MEANING = 0.85  # a sentence whose only new anchors are names: this close
 NAME_WORDS = 0.6  # …and this much stated by the known context
 FOREIGN_NAME_ZIPF = 3.0  # a name in another language this rare is news (a person, not a place)
+RESTATED_WORDS = 0.6  # aligned known facts stating this share of a fact restate it
 LEAD_WORDS = 0.75  # a lead this much stated by aligned known facts tells a known event
 LEAD_SOME_WORDS = 0.6  # …or this much, and this close in meaning:
 LEAD_MEANING = 0.65
@@ -70,6 +71,13 @@ class Finding:
     native: bool  # written in the language of the knowledge near it
     meaning: float = 0.0  # cosine similarity with the closest known fact (the lead only)
     known_day: bool = False  # names a day a known fact names (the lead only)
+    by_meaning: bool = False  # known because a known fact says it in other words
+
+    @property
+    def restated(self) -> bool:
+        """Whether a known fact says this again: closely by words (`RESTATED_WORDS`), or in
+        other words by meaning — not merely words that stories near it happen to hold."""
+        return not self.is_new and (self.coverage >= RESTATED_WORDS or self.by_meaning)
 
     @property
     def known_event(self) -> bool:
@@ -203,12 +211,14 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
         nearby = list({k.fact.id: k for k in (*candidates, *context_facts)}.values())
         conflict = find_conflict(reading, nearby)
         context_coverage = max(coverage, context.coverage(reading))
+        by_meaning = False
         if native:
             is_new = bool(anchors) or context_coverage < MOSTLY or conflict is not None
             if is_new and meaning and conflict is None and anchors <= reading.names:
                 same = _by_meaning(meaning, text, nearby, context_coverage, bool(anchors))
                 if same is not None:
                     is_new, aligned, anchors = False, (same, *aligned), frozenset()
+                    by_meaning = True
         else:
             is_new = coverage < MOSTLY and (bool(anchors) or not context_facts)
         closeness, known_day = 0.0, False
@@ -218,6 +228,6 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
                 closeness = meaning.closest(text, [k.fact.text for k in nearby])[0]
         findings.append(
             Finding(text, reading, fact_key, is_new, aligned, coverage, context_coverage,
-                    anchors, conflict, native, closeness, known_day)
+                    anchors, conflict, native, closeness, known_day, by_meaning)
         )  # fmt: skip
     return Assessment(findings, evidence, wording, anchor_keys(read_all))

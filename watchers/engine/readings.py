@@ -53,6 +53,10 @@ _LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "أ": "ا", "إ": 
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _PERSIAN = re.compile(r"[پچژگکی]")
+_MAGNITUDES = {
+    "thousand": 1e3, "million": 1e6, "millions": 1e6, "mln": 1e6, "billion": 1e9,
+    "billions": 1e9, "bn": 1e9, "trillion": 1e12,
+}  # fmt: skip
 _DAY_JOINERS = frozenset("de di del of".split())
 _DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?", re.I)
 _ENGLISH = frozenset("the and of to in is with for on that was by from at as".split())
@@ -182,6 +186,16 @@ class _Word(NamedTuple):
     possessive: bool
 
 
+def _scaled(number: str, following: list[str]) -> str:
+    """The number with the magnitude word after it applied: "12 billion" is 12000000000, so it
+    is not the 12 of "twelve months"."""
+    factor = _MAGNITUDES.get(following[0].lower()) if following else None
+    if factor is None:
+        return number
+    value = float(number) * factor
+    return str(int(value)) if value.is_integer() else str(value)
+
+
 def _number(low: str) -> str | None:
     """The number a word writes, in one form ("1,200" → "1200", "1,3" → "1.3"), if any."""
     if low.isdecimal():
@@ -250,7 +264,7 @@ def read(sentence: str, fallback: str = "en") -> Reading:
         if word.number:
             calendar.add(found)
             if not _elapsed(surfaces, position):
-                numbers.add(word.number)
+                numbers.add(_scaled(word.number, surfaces[position + 1 : position + 2]))
         elif word.date:
             calendar.add(found)
         elif word.name:

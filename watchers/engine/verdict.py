@@ -85,17 +85,22 @@ def judge(
         why = f"retelling: {known} of {len(findings)} facts already known from {_named(duplicate)}"
         return replace(judgement, why=why + note)
     new_facts = tuple(_new_fact(f) for f in new)
-    lead_known = findings[0].known_event
+    restated = sum(f.restated for f in findings)
     if (
-        not lead_known
-        and known < KNOWN_STORY_SHARE * len(findings)
+        not findings[0].known_event
+        and restated < KNOWN_STORY_SHARE * len(findings)
         and assessment.wording_overlap < WORDING_SHARED
     ):
-        why = f"new story: {known} of {len(findings)} facts known"
+        # a new event: a fact is known only where a known fact restates it, not where the
+        # words of stories about other events happen to cover it
+        fresh = tuple(_new_fact(f) for f in findings if not f.restated)
+        why = f"new story: {restated} of {len(findings)} facts known"
         why += "; no known story shares its wording"
         return replace(
-            judgement, verdict=Verdict.NEW_STORY, why=why + note, new_facts=new_facts,
+            judgement, verdict=Verdict.NEW_STORY, why=why + note, new_facts=fresh,
             summary=summarize(story), duplicate_of=None,
+            facts=tuple(replace(r, is_new=not f.restated, restates=r.restates if f.restated else ())
+                        for f, r in zip(findings, judgement.facts, strict=True)),
         )  # fmt: skip
     why = f"new detail: {_plural(len(new), 'fact')} not in any known story"
     if conflicts := int(extra["conflicts"]):
