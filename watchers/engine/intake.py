@@ -144,14 +144,14 @@ def _script(word: str) -> str:
 
 def _strip_other_script(sentence: str) -> str:
     """A sentence without a run of words in another script at its start or end (a widget's
-    caption), when one script writes most of it."""
+    caption), when one script writes most of its words."""
     words = sentence.split()
     scripts = [_script(w) for w in words]
     counted = [s for s in scripts if s]
     if len(counted) < 4:
         return sentence
     main = max(set(counted), key=counted.count)
-    if counted.count(main) < 0.6 * len(counted):
+    if counted.count(main) * 2 <= len(counted):
         return sentence
     start = 0
     while start < len(words) and scripts[start] not in (main, ""):
