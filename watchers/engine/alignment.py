@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,6 +35,11 @@ from rapidfuzz import fuzz, process
 from watchers.engine.candidates import Known, weekday_day, weekdays
 from watchers.engine.readings import Reading
 
+_REPORTED_TODAY = re.compile(
+    r"\b(?:said|says|told(?:\s+\w+){0,3}|announced|reported|added|stated|noted|confirmed|"
+    r"declared|wrote)\s+(?:on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.I,
+)  # a weekday that dates the report, not the news
 MAX_ALIGNED = 4
 MIN_GAIN = 0.1  # a further aligned fact must cover this share more of the weight
 NAME_MATCH = 75  # rapidfuzz ratio at which two spellings name the same person or place
@@ -158,7 +164,7 @@ class Context:
             today = f"{published.month}-{published.day}"
             for weekday in weekdays(reading.dates):
                 day = weekday_day(weekday, published)
-                if day == today:
+                if day == today and _REPORTED_TODAY.search(reading.text):
                     continue  # "the Kremlin said on Monday", in Monday's story: no news in that
                 if not self._names_day(day) and not self._restated(reading, f"w{weekday}"):
                     new.add(day)

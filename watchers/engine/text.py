@@ -136,6 +136,7 @@ def sentences(text: str, title: str = "") -> list[str]:
             len(body.split()) >= MIN_WORDS
             and not _QUESTION.search(body)
             and not is_chrome(body)
+            and not is_chrome(sentence)  # the cue may be what was stripped: "© 2025 …"
             and key not in seen
         ):
             seen.add(key)
