@@ -206,14 +206,15 @@ def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | N
 
     A slot conflicts only when no known fact about the same thing agrees with our value: a
     copy of a fact that others contradict is still a copy. Only candidates sharing a slot
-    or an opposed word with the sentence are compared at all.
+    or an opposed word with the sentence are compared at all. The known facts named are
+    those worded most like it, when some are (`SAME_VALUE_SLOT`).
     """
     ours_values = _values(reading.text)
     opposed = not OPPOSED.isdisjoint(reading.terms)
     if not ours_values and not opposed:
         return None
     ours_terms = _content(reading)
-    found: dict[tuple[str, str, str], list[Known]] = {}
+    found: dict[tuple[str, str, str], list[tuple[Known, bool]]] = {}
     agreed: set[str] = set()
     for known in candidates:
         theirs_values = _values(known.fact.text)
@@ -235,11 +236,13 @@ def find_conflict(reading: Reading, candidates: Iterable[Known]) -> Conflict | N
                     continue
                 ours = ", ".join(ours_values[slot].values())
                 theirs = ", ".join(theirs_values[slot].values())
-                found.setdefault((slot, ours, theirs), []).append(known)
+                strict = shared >= SAME_VALUE_SLOT
+                found.setdefault((slot, ours, theirs), []).append((known, strict))
         if opposable and (opposite := _opposite(reading, known.reading)):
-            found.setdefault(("yes/no", *opposite), []).append(known)
+            found.setdefault(("yes/no", *opposite), []).append((known, True))
     found = {key: known for key, known in found.items() if key[0] not in agreed}
     if not found:
         return None
     (slot, ours, theirs), known = max(found.items(), key=lambda item: len(item[1]))
-    return Conflict(slot.split(":")[0], ours, theirs, tuple(known))
+    closest = [k for k, strict in known if strict] or [k for k, _ in known]
+    return Conflict(slot.split(":")[0], ours, theirs, tuple(closest))

@@ -40,6 +40,7 @@ from watchers.engine.readings import Reading, guess_language, read, zipf
 from watchers.engine.text import sentences
 from watchers.models import FactRecord, Knowledge, Story
 
+_DAY_ANCHOR = re.compile(r"\d{1,2}-\d{1,2}")  # a day as anchors name it: "6-23"
 MOSTLY = 0.5  # a fact is known when at least this share of its content weight is known
 ALIGNED = 0.5  # aligned facts stating this share of a fact make their stories its context
 WORDING_NEAR = 3  # wording keys a known story must share to be part of the context
@@ -87,6 +88,8 @@ class Finding:
         places and the treaty is worded alike only in part (`LEAD_WORDS`, `LEAD_MEANING`)."""
         if self.is_new and self.conflict is None and self.context_coverage < MOSTLY:
             return False  # new by its words, not only by a number or a name it adds
+        if any(_DAY_ANCHOR.fullmatch(anchor) for anchor in self.new_anchors):
+            return False  # on another day: another occasion, however alike the words
         return (
             self.known_day
             or self.coverage >= LEAD_WORDS
@@ -121,6 +124,14 @@ def fact_records(story: Story) -> tuple[FactRecord, ...]:
     return tuple(
         FactRecord(s, fact_keys(r), True) for s, r in zip(texts, readings(texts), strict=True)
     )
+
+
+def _first_copies(known: Sequence[Known]) -> list[Known]:
+    """Each known sentence once: its first copy (syndicated stories repeat sentences)."""
+    first: dict[str, Known] = {}
+    for k in known:
+        first.setdefault(k.fact.text, k)
+    return list(first.values())
 
 
 def _foreign_name(name: str, reading: Reading, context: Context) -> bool:
@@ -208,7 +219,7 @@ def assess(story: Story, knowledge: Knowledge, meaning: Meaning | None = None) -
             anchors = frozenset(
                 a for a in anchors if a not in reading.names or _foreign_name(a, reading, context)
             )
-        nearby = list({k.fact.id: k for k in (*candidates, *context_facts)}.values())
+        nearby = _first_copies((*candidates, *context_facts))
         conflict = find_conflict(reading, nearby)
         context_coverage = max(coverage, context.coverage(reading))
         by_meaning = False
