@@ -57,10 +57,12 @@ _MAGNITUDES = {
     "thousand": 1e3, "million": 1e6, "millions": 1e6, "mln": 1e6, "billion": 1e9,
     "billions": 1e9, "bn": 1e9, "trillion": 1e12,
 }  # fmt: skip
+_LATIN_WORD = re.compile(r"[a-zß-ÿ]+")
+MIN_WEEKDAY_STEM = 5  # shorter forms ("mardi" aside) are not stripped of an ending
 _DAY_JOINERS = frozenset("de di del of".split())
 _DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?", re.I)
 _ENGLISH = frozenset("the and of to in is with for on that was by from at as".split())
-ENGLISH_SHARE = 8  # at least one word in this many is an English function word: English
+ENGLISH_SHARE = 4  # at least one word in this many is an English function word: English
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -141,7 +143,13 @@ def _date(low: str, surface: str, first: bool) -> str | None:
         return None
     if low in MONTHS:
         return f"m{MONTHS[low]}"
-    return f"w{WEEKDAYS[low]}" if low in WEEKDAYS else None
+    if low in WEEKDAYS:
+        return f"w{WEEKDAYS[low]}"
+    if _LATIN_WORD.fullmatch(low):  # "fridays", Danish "i fredags", German "freitags"
+        for form in (low[:-1], low[:-2]):
+            if form in WEEKDAYS and len(form) >= MIN_WEEKDAY_STEM:
+                return f"w{WEEKDAYS[form]}"
+    return None
 
 
 def _is_name(surface: str, low: str, lang: str, first: bool) -> bool:
