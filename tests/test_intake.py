@@ -156,3 +156,13 @@ def test_a_verbatim_seed_copy_with_a_glued_title_and_chrome_is_a_silent_retellin
         "With inputs from agencies Iran Hails Treaty Kremlin Publishes Text Oil Falls Again"
     )
     assert _judge(title, body, meaning) == Verdict.RETELLING
+
+
+def test_an_item_with_no_body_of_its_own_states_its_headline() -> None:
+    from watchers.engine.facts import story_sentences
+
+    item = Story(
+        key="k", title="Iran's parliament ratifies Russia treaty by 150 votes - Caspian Courier",
+        text="Iran's parliament ratifies Russia treaty  Caspian Courier", source="Search",
+    )  # fmt: skip
+    assert story_sentences(item) == ["Iran's parliament ratifies Russia treaty by 150 votes"]

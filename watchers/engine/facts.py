@@ -37,7 +37,7 @@ from watchers.engine.conflicts import Conflict, find_conflict
 from watchers.engine.keys import anchor_keys, fact_keys, wording_keys
 from watchers.engine.meaning import Meaning
 from watchers.engine.readings import Reading, guess_language, read, zipf
-from watchers.engine.text import sentences
+from watchers.engine.text import headline, sentences
 from watchers.models import FactRecord, Knowledge, Story
 
 _DAY_ANCHOR = re.compile(r"\d{1,2}-\d{1,2}")  # a day as anchors name it: "6-23"
@@ -116,8 +116,9 @@ class Assessment:
 
 
 def story_sentences(story: Story) -> list[str]:
-    """The sentences that are the story's facts."""
-    return sentences(story.text, story.title) or sentences(story.title)
+    """The sentences that are the story's facts: its body's, or — for an item that has no
+    body of its own (a news-search feed's headline and outlet) — its title."""
+    return sentences(story.text, story.title) or headline(story.title)
 
 
 def fact_records(story: Story) -> tuple[FactRecord, ...]:

@@ -18,6 +18,7 @@ import re
 
 from watchers.engine.chrome import is_chrome
 from watchers.engine.intake import (
+    OUTLET_SUFFIX,
     drop_title,
     strip_dateline,
     strip_tail,
@@ -142,3 +143,12 @@ def sentences(text: str, title: str = "") -> list[str]:
             seen.add(key)
             found.append(body)
     return found
+
+
+def headline(title: str) -> list[str]:
+    """A title as the one statement of an item without a body: one line, without the
+    outlet's name after it ("… in Moscow - Caspian Courier"), if it says anything."""
+    text = OUTLET_SUFFIX.sub("", " ".join(title.split())).strip()
+    if len(text.split()) < MIN_WORDS or is_chrome(text):
+        return []
+    return [text]
