@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from watchers.engine.facts import story_sentences
 from watchers.engine.meaning import Meaning, bundled
 from watchers.engine.text import sentences
 from watchers.engine.verdict import judge
@@ -159,8 +160,6 @@ def test_a_verbatim_seed_copy_with_a_glued_title_and_chrome_is_a_silent_retellin
 
 
 def test_an_item_with_no_body_of_its_own_states_its_headline() -> None:
-    from watchers.engine.facts import story_sentences
-
     item = Story(
         key="k", title="Iran's parliament ratifies Russia treaty by 150 votes - Caspian Courier",
         text="Iran's parliament ratifies Russia treaty  Caspian Courier", source="Search",
