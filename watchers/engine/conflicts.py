@@ -45,7 +45,8 @@ _DATE = re.compile(
 _TALLY = re.compile(r"\b(\d+)\s*(?:-|–|—|to|votes? to)\s*(\d+)\b")
 _VOTERS = r"(?:deputies|lawmakers|legislators|members|mps|senators|parliamentarians|delegates)"
 _FOR = re.compile(
-    rf"\b(\d+)\s+(?:of\s+(?:the\s+)?\d+\s+)?{_VOTERS}\s+(?:present\s+|there\s+)?(?:vot(?:ed|ing)\s+(?:for|in favou?r)|backed|"
+    rf"\b(\d+)\s+(?:of\s+(?:the\s+)?\d+\s+)?{_VOTERS}\s+(?:present\s+|there\s+)?"
+    r"(?:vot(?:ed|ing)\s+(?:for|in favou?r)|backed|"
     r"supported|approved|endorsed)|\b(\d+)\s+(?:votes?\s+)?in favou?r"
     rf"|\b(?:backed|supported|approved|endorsed|passed|ratified)\s+(?:\w+\s+)?by\s+(\d+)\s+"
     rf"(?:{_VOTERS}|votes)",
@@ -120,7 +121,8 @@ def _votes(text: str, taken: list[tuple[int, int]]) -> dict[str, str]:
 
 def _tallies_differ(ours: str, theirs: str) -> bool:
     """Whether two "for-against" tallies disagree on a side both of them give."""
-    return any(a != b and "?" not in (a, b) for a, b in zip(ours.split("-"), theirs.split("-")))
+    pairs = zip(ours.split("-"), theirs.split("-"), strict=True)  # both "for-against"
+    return any(a != b and "?" not in (a, b) for a, b in pairs)
 
 
 def _plain_terms(reading: Reading, leave_out: frozenset[str] = frozenset()) -> dict[str, float]:

@@ -83,9 +83,10 @@ class Finding:
     @property
     def known_event(self) -> bool:
         """Whether this sentence, a story's lead, tells an event already known: its words are
-        known (it may add a number or contradict a value), and it restates known facts closely by words or by
-        meaning, or it names a day known facts name. A different event that shares actors,
-        places and the treaty is worded alike only in part (`LEAD_WORDS`, `LEAD_MEANING`)."""
+        known (it may add a number or contradict a value), and it restates known facts closely
+        by words or by meaning, or it names a day known facts name. A different event that
+        shares actors, places and the treaty is worded alike only in part (`LEAD_WORDS`,
+        `LEAD_MEANING`)."""
         if not self.native:  # words cannot tell across languages; the day and anchors can
             return self.known_day or not self.is_new
         if self.is_new and self.conflict is None and self.context_coverage < MOSTLY:
