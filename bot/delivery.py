@@ -3,7 +3,9 @@
 Each pass claims due deliveries for the platforms this process has (a lease, so several
 senders can share one database), groups them by channel, and sends each channel's
 messages in order — channels in parallel — so a story's first alert opens the thread its
-later details reply in. Outcomes:
+later details reply in. The store only hands out a prefix of each channel's queue (nothing
+while an older message waits out its backoff or is held by another sender), so the order
+holds across retries, outages, restarts and senders. Outcomes:
 - sent → marked sent with the platform's reference (remembered as the story's thread);
 - `DeliveryError(permanent)` → the channel's subscriptions are paused with the reason,
   other channels go on;
@@ -26,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 
 from watchers.crash import crash_point
-from watchers.store import Delivery, Store
+from watchers.store import Delivery, Store, StoreError
 
 from . import alerts
 from .messages import DeliveryError, Platform
@@ -51,8 +53,10 @@ class Deliverer:
         lease_s: float = 120.0,
         batch: int = 100,
         clock: Callable[[], float] = time.time,
+        page_link: Callable[[Delivery], str | None] | None = None,
     ) -> None:
         self.store = store
+        self.page_link = page_link  # an alert's link to its story page (bot.web), if served
         self.platforms = dict(platforms)
         self.owner = owner
         self.lease_s = lease_s
@@ -91,6 +95,8 @@ class Deliverer:
                     lanes.setdefault(lane, []).append(delivery)
                     if lane not in workers:
                         workers[lane] = asyncio.create_task(self._lane(lane, lanes, workers))
+            except StoreError as exc:  # the store retried already; the process may exit
+                log.warning("claiming deliveries failed: %s", exc)
             except Exception:
                 log.exception("claiming deliveries failed; retrying")
             if stopping:
@@ -106,10 +112,13 @@ class Deliverer:
         lanes: dict[tuple[str, str], list[Delivery]],
         workers: dict[tuple[str, str], asyncio.Task[None]],
     ) -> None:
+        queue = lanes[lane]
         try:
-            queue = lanes[lane]
             while queue:
                 await self._send_all([queue.pop(0)], rest=queue)
+        except StoreError as exc:  # what it held stays claimed: its lease or takeover frees it
+            log.warning("delivery to %s:%s stopped: %s", *lane, exc)
+            queue.clear()
         finally:
             lanes.pop(lane, None)
             workers.pop(lane, None)
@@ -166,7 +175,8 @@ class Deliverer:
         thread = await asyncio.to_thread(
             self.store.thread_ref, delivery.cluster_id, delivery.platform, delivery.channel
         )
-        message = alerts.render(delivery.kind, delivery.payload, thread)
+        page = self.page_link(delivery) if self.page_link and delivery.kind == "alert" else None
+        message = alerts.render(delivery.kind, delivery.payload, thread, page)
         try:
             ref = await self._already_sent(platform, delivery, thread)
             if ref is None:

@@ -1,9 +1,11 @@
 """Feeds and their polling state: what is due, who holds it, how the last poll went.
 
 Due feeds are leased, not just read: a lease names its holder and expires, so several
-watcher processes can share one database (PostgreSQL: FOR UPDATE SKIP LOCKED) and a dead
-holder's feeds come back after `lease_s`. Scheduling decisions (backoff, floors) are made
-by `watchers.schedule`; this module only stores their outcome.
+watcher processes can share one database (PostgreSQL: FOR UPDATE SKIP LOCKED). A dead
+holder's feeds come back as soon as its heartbeat runs out (see `holders`), at the latest
+after `lease_s`. `next_due_at` tells the scheduler when to wake. Scheduling decisions
+(backoff, floors) are made by `watchers.schedule`; this module only stores their outcome.
+Methods holding a transaction are `@retried` on a fresh connection when theirs is lost.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..models import FeedSource
-from .db import Database, Row
+from .db import Database, Row, retried
+from .holders import DEAD_HOLDER
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class PollOutcome:
 class FeedsMixin:
     db: Database
 
+    @retried
     def sync_feeds(self, sources: Sequence[FeedSource], now: float) -> None:
         """Make the configured feeds exist (new ones are due at once); names/intervals follow
         the config. Feeds added from chat are left alone."""
@@ -52,6 +56,7 @@ class FeedsMixin:
             > 0
         )
 
+    @retried
     def remove_feed(self, url_or_name: str) -> Row | None:
         """Remove a feed added from chat (config feeds belong to the operator)."""
         with self.db.transaction():
@@ -63,6 +68,7 @@ class FeedsMixin:
                 self.db.execute("DELETE FROM feeds WHERE id = ?", (row["id"],))
             return row
 
+    @retried
     def set_feed_paused(self, url_or_name: str, paused: bool) -> Row | None:
         with self.db.transaction():
             row = self.db.one(
@@ -77,16 +83,29 @@ class FeedsMixin:
     def feeds(self) -> list[Row]:
         return self.db.query("SELECT * FROM feeds ORDER BY name, url")
 
+    @retried
     def lease_due_feeds(self, owner: str, now: float, limit: int, lease_s: float) -> list[Row]:
-        """Claim up to `limit` unpaused feeds whose next check is due and whose lease is free."""
+        """Claim up to `limit` unpaused feeds whose next check is due and whose lease is free
+        (run out, or held by a holder whose heartbeat ran out)."""
         skip = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
+        dead = DEAD_HOLDER.format(holder="lease_owner")
         with self.db.transaction():
             return self.db.query(
                 "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id IN ("
                 "SELECT id FROM feeds WHERE paused = 0 AND next_check_at <= ? "
-                f"AND lease_until <= ? ORDER BY next_check_at, id LIMIT ?{skip}) RETURNING *",
-                (owner, now + lease_s, now, now, limit),
+                f"AND (lease_until <= ? OR {dead}) ORDER BY next_check_at, id LIMIT ?{skip}) "
+                "RETURNING *",
+                (owner, now + lease_s, now, now, now, limit),
             )
+
+    def next_due_at(self) -> float | None:
+        """When the next unpaused feed is due and unleased (None: no feed at all). A lease
+        freed early by its holder's death is not foreseen here: callers wake now and then."""
+        row = self.db.one(
+            "SELECT MIN(CASE WHEN lease_until > next_check_at THEN lease_until "
+            "ELSE next_check_at END) AS at FROM feeds WHERE paused = 0"
+        )
+        return None if row is None or row["at"] is None else float(row["at"])
 
     def make_due(self) -> int:
         """Every unpaused feed is due now (a "poll everything again" for the demo)."""
@@ -98,6 +117,7 @@ class FeedsMixin:
             "UPDATE feeds SET lease_owner = NULL, lease_until = 0 WHERE lease_until > 0"
         )
 
+    @retried
     def finish_poll(self, feed_id: int, owner: str, outcome: PollOutcome, now: float) -> Row:
         """Record a poll and release the lease; returns the feed row as it is now."""
         with self.db.transaction():

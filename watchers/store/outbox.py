@@ -3,9 +3,16 @@
 A delivery row is one message for one channel, created in the same transaction as its
 alert. Senders claim rows with a lease (`claim_deliveries`), renew it while they work
 through them (`renew_claims`), send, then mark them sent; a row whose lease ran out while
-'sending' is claimable again and flagged `maybe_sent`, so the platform adapter can check
-before posting twice. Unique (alert, platform, channel) makes a second delivery of the
-same alert to the same channel impossible.
+'sending' — or whose holder's heartbeat ran out (see `holders`) — is claimable again and
+flagged `maybe_sent`, so the platform adapter can check before posting twice. Unique
+(alert, platform, channel) makes a second delivery of the same alert to the same channel
+impossible.
+
+A channel is a lane: its deliveries go out in the order they were raised (by id). A
+delivery is claimable only when every older unfinished delivery of its channel is
+claimable in the same claim, so a claim takes a prefix of each lane, and one waiting out
+its backoff, or held by another sender, holds back its whole lane. Claims are serialised
+across processes (`CLAIM_LOCK`) so two senders never split one lane between them.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .db import Database, Row
+from .db import Database, Row, retried
 
 
 @dataclass(frozen=True)
@@ -38,10 +45,16 @@ class Delivery:
         return f"nd{self.id}-{self.alert_id}"
 
 
+CLAIM_LOCK = 7_400_003  # serialises claims across processes (PostgreSQL)
+_FREE = "({t}claim_until <= ? OR COALESCE({t}claimed_by, '') IN (SELECT owner FROM holders "
+_FREE += "WHERE alive_until <= ?))"  # a claim that ran out, or whose holder died
+
+
 class OutboxMixin:
     db: Database
 
     # -- subscriptions -----------------------------------------------------------------
+    @retried
     def subscribe(self, platform: str, channel: str, topic: str, by: str, now: float) -> bool:
         """True when new; re-subscribing a paused subscription resumes it."""
         with self.db.transaction():
@@ -87,6 +100,7 @@ class OutboxMixin:
             params,
         )
 
+    @retried
     def pause_channel(self, platform: str, channel: str, reason: str) -> int:
         """Pause every subscription of a channel that is gone; returns how many."""
         with self.db.transaction():
@@ -103,6 +117,7 @@ class OutboxMixin:
         return n
 
     # -- notices -----------------------------------------------------------------------
+    @retried
     def add_notice(self, dedupe: str, payload: dict[str, Any], now: float) -> int | None:
         """A notice (feed failing / recovered) for every channel with an active subscription.
         `dedupe` makes it once-only across processes."""
@@ -124,23 +139,29 @@ class OutboxMixin:
             return int(row["id"])
 
     # -- deliveries --------------------------------------------------------------------
+    @retried
     def claim_deliveries(
         self, platforms: Sequence[str], owner: str, now: float, lease_s: float, limit: int
     ) -> list[Delivery]:
-        """Claim due deliveries for these platforms, oldest first."""
+        """Claim due deliveries for these platforms, oldest first: a prefix of each
+        channel's lane (see the module docstring)."""
         if not platforms:
             return []
         skip = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
         marks = ", ".join("?" * len(platforms))
-        with self.db.transaction():
+        with self.db.transaction(lock_key=CLAIM_LOCK):
             rows = self.db.query(
                 "UPDATE deliveries SET maybe_sent = CASE WHEN status = 'sending' THEN 1 "
                 "ELSE maybe_sent END, status = 'sending', claimed_by = ?, claim_until = ?, "
-                "attempts = attempts + 1 WHERE id IN (SELECT id FROM deliveries "
-                f"WHERE platform IN ({marks}) AND status IN ('pending', 'sending') "
-                f"AND next_attempt_at <= ? AND claim_until <= ? ORDER BY id LIMIT ?{skip}) "
-                "RETURNING id",
-                (owner, now + lease_s, *platforms, now, now, limit),
+                "attempts = attempts + 1 WHERE id IN (SELECT d.id FROM deliveries d "
+                f"WHERE d.platform IN ({marks}) AND d.status IN ('pending', 'sending') "
+                f"AND d.next_attempt_at <= ? AND {_FREE.format(t='d.')} "
+                "AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.platform = d.platform "
+                "AND o.channel = d.channel AND o.id < d.id "
+                "AND o.status IN ('pending', 'sending') "
+                f"AND (o.next_attempt_at > ? OR NOT {_FREE.format(t='o.')})) "
+                f"ORDER BY d.id LIMIT ?{skip}) RETURNING id",
+                (owner, now + lease_s, *platforms, now, now, now, now, now, now, limit),
             )
             if not rows:
                 return []
@@ -167,6 +188,7 @@ class OutboxMixin:
             for r in full
         ]
 
+    @retried
     def mark_sent(self, delivery: Delivery, ref: str | None, now: float) -> None:
         """Record the send; the first message of a story in a channel becomes its thread."""
         with self.db.transaction():
