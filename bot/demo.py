@@ -3,7 +3,9 @@
 Serves the feeds in bot/demo/ (written by us) from a loopback HTTP server that honours
 ETag / If-None-Match, polls them with the real fetcher and pipeline into a temporary SQLite
 store that holds the seeds, prints every alert on the console, polls again to show the
-conditional GETs answered 304, and ends with one line of counts.
+conditional GETs answered 304, prints one line of counts, and ends by naming the HTML file it
+wrote: each topic's "what we know" page, self-contained (bot.web.export), which every
+console alert links to.
 
 The sample items are dated 2025, so the demo lifts the first-poll age limit that normally
 keeps a new feed's backlog silent.
@@ -26,6 +28,7 @@ from .config import Config
 from .delivery import Deliverer
 from .platforms.console import ConsolePlatform
 from .runtime import fetcher_for, pipeline_settings
+from .web.export import write_topic_file
 
 DEMO_DIR = Path(__file__).parent / "demo"
 DEMO_FEEDS = {
@@ -35,6 +38,11 @@ DEMO_FEEDS = {
     "markets.xml": "Markets Demo",
 }
 TEN_YEARS = 10 * 365 * 86_400
+
+
+def page_file(config: Config, topic: str) -> Path:
+    """Where the demo writes a topic's page: beside the data, replaced on every run."""
+    return (config.settings.data_dir / f"what-we-know-{topic}.html").resolve()
 
 
 def _feed_app() -> web.Application:
@@ -85,7 +93,12 @@ async def _demo(store: Store, config: Config, feeds: list[FeedSource]) -> int:
             "served on loopback\n"
         )
         first = await pipeline.poll_due()
-        delivered = await Deliverer(store, {"console": ConsolePlatform()}, owner="demo").drain()
+        delivered = await Deliverer(
+            store,
+            {"console": ConsolePlatform()},
+            owner="demo",
+            page_link=lambda d: _anchor(config, d.payload.get("topic"), d.cluster_id),
+        ).drain()
         store.make_due()
         second = await pipeline.poll_due()
     for error in first.errors + second.errors:
@@ -101,4 +114,13 @@ async def _demo(store: Store, config: Config, feeds: list[FeedSource]) -> int:
         f"{v['retelling']} retellings suppressed, {v['off_topic']} off topic, "
         f"{delivered} alerts delivered"
     )
+    for topic in config.topics:
+        path = write_topic_file(store, topic.name, topic.title, page_file(config, topic.name))
+        print(f"what we know, {topic.name}: {path} (one HTML file: open it in a browser)")
     return 0
+
+
+def _anchor(config: Config, topic: object, cluster_id: int | None) -> str | None:
+    if not isinstance(topic, str) or cluster_id is None:
+        return None
+    return f"{page_file(config, topic).as_uri()}#story-{cluster_id}"

@@ -29,6 +29,7 @@ class FoundFact:
     text: str
     score: float
     sources: list[tuple[str, datetime | None, str | None]] = field(default_factory=list)
+    story_ids: list[int] = field(default_factory=list)  # the stories that stated it
 
     def line(self) -> str:
         cites = "; ".join(
@@ -58,5 +59,6 @@ def lookup_facts(store: Store, query: str, limit: int = 8) -> list[FoundFact]:
         key = " ".join(low.split())
         entry = found.setdefault(key, FoundFact(fact.text, score))
         entry.sources.append((fact.source, fact.published, fact.link))
+        entry.story_ids.append(fact.story_id)
     ranked = sorted(found.values(), key=lambda f: -f.score)
     return ranked[:limit]

@@ -41,6 +41,7 @@ class Message:
     summary: str | None = None
     facts: tuple[FactLine, ...] = ()
     thread: str | None = None  # platform ref of the thread to reply in, if any
+    page: str | None = None  # the story on the "what we know" page, when one is served
 
     def plain_text(self) -> str:
         """The message as plain text: notification fallback and console output."""
@@ -58,6 +59,8 @@ class Message:
             lines.append(f"  {self.link}")
         if self.why:
             lines.append(f"  why: {self.why}")
+        if self.page:
+            lines.append(f"  what we know: {self.page}")
         return "\n".join(lines)
 
 

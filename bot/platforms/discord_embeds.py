@@ -35,7 +35,7 @@ EMBEDS_PER_MESSAGE = 10
 CONTENT_MAX = 2000
 THREAD_NAME_MAX = 100
 
-VERDICT_LABELS = {"new_story": "New story", "new_detail": "New detail"}
+VERDICT_LABELS = {"new_story": "New story", "new_detail": "New detail", "digest": "Digest"}
 COLOURS = {"new_story": 0x2B6CB0, "new_detail": 0xD69E2E}
 NOTICE_COLOUR = 0x718096
 
@@ -132,6 +132,8 @@ def alert_embeds(message: Message) -> list[discord.Embed]:
     if is_alert and message.verdict:
         label = VERDICT_LABELS.get(message.verdict, message.verdict)
         head.add_field(name="Verdict", value=clip(clean(label), VERDICT_MAX), inline=True)
+    if is_alert and (page := safe_link(message.page)):
+        head.add_field(name="What we know", value=f"[the story's page]({page})", inline=True)
     footer = _footer(message)
     if footer:
         head.set_footer(text=footer)

@@ -28,7 +28,7 @@ Block = dict[str, Any]
 Payload = dict[str, Any]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_VERDICT_LABELS = {"new_story": "New story", "new_detail": "New detail"}
+_VERDICT_LABELS = {"new_story": "New story", "new_detail": "New detail", "digest": "Digest"}
 
 
 def escape(text: str) -> str:
@@ -114,6 +114,8 @@ def _context(message: Message) -> Block:
         parts.append(_date(message.published))
     if message.why:
         parts.append(f"why: {clip(escape(message.why), 1000)}")
+    if message.page:
+        parts.append(link(message.page, "what we know"))
     text = clip(" · ".join(parts), SECTION_MAX)
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
@@ -142,7 +144,8 @@ def render_message(message: Message) -> list[Payload]:
             text += f"\n_{escape(message.why)}_"
         return [{"text": _fallback(message), "blocks": [section(text)]}]
     head, body = _alert_blocks(message)
-    context = [_context(message)] if (message.topic or message.source or message.why) else []
+    has_context = message.topic or message.source or message.why or message.page
+    context = [_context(message)] if has_context else []
     room = BLOCKS_MAX - len(head) - len(context)
     parts = [head + body[:room] + context]
     rest = body[room:]
