@@ -1,9 +1,13 @@
 """The command core: one handler for `/newsdelta …` on every platform.
 
 `CommandCore.handle(Command) -> Reply` answers facts, subscribe, unsubscribe, topics,
-status, help and sources. It knows the store and the configured topics, never a chat SDK.
-Wrong input (an unknown subcommand or topic, a missing argument) answers with the valid
-choices; changing subscriptions or sources needs `Command.may_manage`.
+status, help, and hands sources, whatsnew, digest and topic to their handlers (bot.sources,
+bot.whatsnew, bot.digest, bot.topic_commands). It knows the store and the topics — those of
+config.toml and those made in chat (`TopicBook`) — never a chat SDK. Wrong input (an
+unknown subcommand, topic or level, a missing argument) answers with the valid choices;
+changing subscriptions, digests, topics or sources needs `Command.may_manage`.
+`subscribe <topic> [all|stories|digest]` sets the subscription's alert level: every alert,
+new stories only (new details wait for the digest), or the digest alone.
 """
 
 from __future__ import annotations
@@ -15,23 +19,48 @@ from datetime import UTC, datetime
 
 from watchers.models import Topic
 from watchers.store import Store
+from watchers.store.digests import LEVELS
 
+from .digest import DigestCommands, describe
 from .facts_lookup import lookup_facts
 from .messages import Command, Reply
+from .topic_commands import TopicBook, TopicCommands
 
-SUBCOMMANDS = ("facts", "subscribe", "unsubscribe", "topics", "status", "sources", "help")
+SUBCOMMANDS = (
+    "facts",
+    "whatsnew",
+    "subscribe",
+    "unsubscribe",
+    "topics",
+    "topic",
+    "digest",
+    "status",
+    "sources",
+    "help",
+)
 
 HELP = (
     "facts <query> — known facts with their sources",
-    "subscribe <topic> — send this topic's alerts to this channel",
+    "whatsnew <url> — does that article say anything new? (nothing is recorded)",
+    "subscribe <topic> [all|stories|digest] — this topic's alerts here: all of them, new "
+    "stories only (details go to the digest), or the digest alone",
     "unsubscribe <topic> — stop them",
     "topics — the topics, and this channel's subscriptions",
-    "status — feeds, last poll, failing feeds",
+    'topic add <name> "<title>" <group> … [--exclude …]|show|edit|remove <name> — topics '
+    "made in chat (a group: aliases joined by |)",
+    "digest daily HH:MM <zone>|weekly <day> HH:MM <zone>|off — one summary per period",
+    "status — this channel's subscriptions and digest, feeds, failing feeds",
     "sources list|add <url> [name]|remove <url or name>|pause <url or name>|resume <url or name>",
     "help — this list",
 )
+LEVEL_WORDS = {
+    "all": "new stories and new details",
+    "stories": "new stories only; new details go to the digest",
+    "digest": "only in the digest",
+}
 
-SourcesHandler = Callable[[Command], Awaitable[Reply]]
+Handler = Callable[[Command], Awaitable[Reply]]
+SourcesHandler = Handler
 
 
 def when(ts: float | None) -> str:
@@ -48,15 +77,25 @@ class CommandCore:
         topics: Sequence[Topic],
         *,
         sources: SourcesHandler | None = None,
+        whatsnew: Handler | None = None,
+        first_poll_max_age: int = 86_400,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
-        self.topics = {t.name: t for t in topics}
+        self.book = TopicBook(store, topics)
         self.sources = sources
+        self.whatsnew = whatsnew
+        self.digest = DigestCommands(store, clock=clock)
+        self.topic = TopicCommands(self.book, first_poll_max_age=first_poll_max_age, clock=clock)
         self.clock = clock
 
+    @property
+    def topics(self) -> dict[str, Topic]:
+        """Every topic: config.toml's and those made in chat."""
+        return self.book.all()
+
     def topic_names(self) -> list[str]:
-        return sorted(self.topics)
+        return self.book.names()
 
     async def handle(self, cmd: Command) -> Reply:
         name = cmd.name.strip().lower()
@@ -74,7 +113,15 @@ class CommandCore:
         if name == "topics":
             return await self._topics(cmd)
         if name == "status":
-            return await self._status()
+            return await self._status(cmd)
+        if name == "digest":
+            return await self.digest(cmd)
+        if name == "topic":
+            return await self.topic(cmd)
+        if name == "whatsnew":
+            if self.whatsnew is None:
+                return Reply("whatsnew is not enabled here.")
+            return await self.whatsnew(cmd)
         if self.sources is None:
             return Reply("Adding sources from chat is not enabled here.")
         return await self.sources(cmd)
@@ -88,22 +135,23 @@ class CommandCore:
         return Reply(f"Known facts for {query!r}:", tuple(f.line() for f in found))
 
     async def _subscription(self, cmd: Command, action: str) -> Reply:
-        topic = cmd.args.strip()
-        if topic not in self.topics:
-            valid = ", ".join(self.topic_names())
+        topic, _, level = cmd.args.strip().partition(" ")
+        level = level.strip().lower()
+        names = await asyncio.to_thread(self.topic_names)
+        if topic not in names:
+            valid = ", ".join(names)
             shown = f"Unknown topic {topic!r}" if topic else "Which topic?"
-            return Reply(f"{shown}. Valid topics: {valid}", choices=tuple(self.topic_names()))
+            return Reply(f"{shown}. Valid topics: {valid}", choices=tuple(names))
+        if action == "subscribe" and level and level not in LEVELS:
+            return Reply(
+                f"Unknown level {level!r}. Valid: all (every alert), stories (new stories only), "
+                "digest (the digest alone)",
+                choices=LEVELS,
+            )
         if not cmd.may_manage:
             return Reply(f"You are not allowed to {action} this channel; ask a channel manager.")
         if action == "subscribe":
-            new = await asyncio.to_thread(
-                self.store.subscribe, cmd.platform, cmd.channel, topic, cmd.user, self.clock()
-            )
-            if not new:
-                return Reply(f"This channel is already subscribed to {topic}.")
-            return Reply(
-                f"Subscribed this channel to {topic}: new stories and new details from now on."
-            )
+            return await self._subscribe(cmd, topic, level)
         gone = await asyncio.to_thread(self.store.unsubscribe, cmd.platform, cmd.channel, topic)
         return Reply(
             f"Unsubscribed from {topic}."
@@ -111,21 +159,63 @@ class CommandCore:
             else f"This channel was not subscribed to {topic}."
         )
 
+    async def _subscribe(self, cmd: Command, topic: str, level: str) -> Reply:
+        level = level or "all"
+        new = await asyncio.to_thread(
+            self.store.subscribe, cmd.platform, cmd.channel, topic, cmd.user, self.clock()
+        )
+        changed = await asyncio.to_thread(
+            self.store.set_level, cmd.platform, cmd.channel, topic, level
+        )
+        digest = await asyncio.to_thread(self.store.digest_schedules, cmd.platform, cmd.channel)
+        note = ()
+        if level != "all" and not digest:
+            note = (
+                "This channel has no digest yet: digest daily 08:00 Europe/Berlin "
+                "(with your time zone) sets one.",
+            )
+        if new and level == "all":
+            head = f"Subscribed this channel to {topic}: new stories and new details from now on."
+        elif new:
+            head = f"Subscribed this channel to {topic} at level {level}: {LEVEL_WORDS[level]}."
+        elif changed:
+            head = f"This channel now gets {topic} at level {level}: {LEVEL_WORDS[level]}."
+        else:
+            head = f"This channel is already subscribed to {topic} ({level})."
+        return Reply(head, note)
+
     async def _topics(self, cmd: Command) -> Reply:
         subs = await asyncio.to_thread(self.store.subscriptions, cmd.platform, cmd.channel)
         mine = {s["topic"]: s for s in subs}
+        configured = self.book.configured
         lines = []
-        for name, topic in sorted(self.topics.items()):
+        for name, topic in sorted((await asyncio.to_thread(self.book.all)).items()):
             sub = mine.get(name)
             state = "not subscribed"
             if sub:
                 paused = sub["paused_reason"]
-                state = f"subscribed (paused: {paused})" if paused else "subscribed"
+                state = "subscribed" if sub["level"] == "all" else f"subscribed ({sub['level']})"
+                state += f" (paused: {paused})" if paused else ""
             groups = "; ".join(f"{g.name}: {', '.join(g.aliases[:4])}…" for g in topic.groups)
-            lines.append(f"{name} — {topic.title} — {state} — matches {groups}")
+            made = "" if name in configured else " (made in chat)"
+            lines.append(f"{name} — {topic.title}{made} — {state} — matches {groups}")
         return Reply("Topics", tuple(lines))
 
-    async def _status(self) -> Reply:
+    async def _channel_line(self, cmd: Command) -> str | None:
+        """This channel's subscriptions with their levels, and its digest schedule (None when
+        it has neither)."""
+        subs = await asyncio.to_thread(self.store.subscriptions, cmd.platform, cmd.channel)
+        digest = await asyncio.to_thread(self.store.digest_schedules, cmd.platform, cmd.channel)
+        if not subs and not digest:
+            return None
+        shown = []
+        for sub in subs:
+            paused = f", paused: {sub['paused_reason']}" if sub["paused_reason"] else ""
+            shown.append(f"{sub['topic']} ({sub['level']}{paused})")
+        following = ", ".join(shown) if shown else "no subscriptions"
+        return f"This channel: {following}; digest: {describe(digest[0]) if digest else 'none'}"
+
+    async def _status(self, cmd: Command) -> Reply:
         feeds = await asyncio.to_thread(self.store.feeds)
         counts = await asyncio.to_thread(self.store.verdict_counts)
         failing = [f for f in feeds if f["failures"]]
@@ -144,4 +234,6 @@ class CommandCore:
                 f"{f['name']}: {health}; last poll {when(f['last_polled_at'])}, last success "
                 f"{when(f['last_success_at'])}{err}"
             )
+        if channel := await self._channel_line(cmd):
+            lines.append(channel)
         return Reply("Status", tuple(lines))

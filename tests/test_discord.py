@@ -102,9 +102,12 @@ async def test_start_syncs_the_command_group_to_the_guild_and_asks_no_privileged
     subcommands = [option["name"] for option in group["options"]]
     assert subcommands == [
         "facts",
+        "whatsnew",
         "subscribe",
         "unsubscribe",
         "topics",
+        "topic",
+        "digest",
         "status",
         "help",
         "sources",

@@ -286,7 +286,8 @@ async def test_reading_commands_answer_from_what_was_polled(newsroom: Newsroom):
     assert status["content"] == (
         "**Status**\n"
         "1 feeds, 0 failing; stories: new\\_detail 2, new\\_story 1, seed 2\n"
-        "Caspian Wire: ok; last poll 2025-03-20 12:30 UTC, last success 2025-03-20 12:30 UTC"
+        "Caspian Wire: ok; last poll 2025-03-20 12:30 UTC, last success 2025-03-20 12:30 UTC\n"
+        f"This channel: {TOPIC} (all); digest: none"
     )
     assert facts["content"].startswith("**Known facts for 'Volgograd':**\n")
     assert discord.utils.escape_markdown(GRAIN_FACT) in facts["content"]

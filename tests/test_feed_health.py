@@ -147,8 +147,9 @@ async def test_status_shows_health_last_success_and_the_error(store: Store, conf
         for _ in range(THRESHOLD):
             await watch.poll_when_due()
         failed = datetime.fromtimestamp(watch.feed()["last_polled_at"], UTC)
-        summary, line = await watch.status()
+        summary, line, channel = await watch.status()
         assert summary.startswith("1 feeds, 1 failing; stories: ")
+        assert channel == "This channel: russia-iran (all); digest: none"
         assert line == (
             f"{NAME}: failing; last poll {failed:%Y-%m-%d %H:%M} UTC, last success {succeeded}"
             f" — {THRESHOLD} failures, last error: HTTP 503 Service Unavailable"

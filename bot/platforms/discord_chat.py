@@ -5,10 +5,12 @@ Contract:
   Entering logs in, syncs the `/newsdelta` group (to the guild when `guild_id` is given —
   instant, for development — else globally) and runs the gateway in a task of the running
   loop (never `client.run`); leaving closes the client. `wait_until_ready()` waits for READY.
-- Commands: facts, subscribe, unsubscribe, topics, status, help, sources become a `Command`
-  for `handle`; the `Reply` comes back ephemeral, split to Discord's 2000 characters, and
-  deferred first when `handle` takes longer than `defer_after` seconds. subscribe,
-  unsubscribe and sources add/remove/pause/resume need Manage Channels in the channel: the
+- Commands: facts, whatsnew, subscribe (with an optional level), unsubscribe, topics, topic,
+  digest, status, help, sources become a `Command` for `handle`; the `Reply` comes back
+  ephemeral, split to Discord's 2000 characters, and deferred first when `handle` takes
+  longer than `defer_after` seconds (a slow `whatsnew` fetch). subscribe, unsubscribe, digest
+  with a schedule, topic add/edit/remove and sources add/remove/pause/resume need Manage
+  Channels in the channel: the
   member's permissions in the interaction are checked here and a refusal says why; the
   command's default permissions would only be a hint. Topic options autocomplete from
   `topic_names()`.
@@ -52,6 +54,7 @@ MESSAGE_REF = "message:"
 THREAD_ALREADY_CREATED = 160004  # Discord error code; the thread's id is the message's id
 MAX_RATE_LIMIT_WAIT = 30.0  # the smallest value discord.py accepts
 SETTING_SOURCE_ACTIONS = ("add", "remove", "pause", "resume")
+SETTING_TOPIC_ACTIONS = ("add", "edit", "remove")
 REFUSAL = Reply(
     title="You need the Manage Channels permission for that.",
     lines=("Subscriptions and sources decide what this channel receives.",),
@@ -225,10 +228,22 @@ class DiscordPlatform:
         async def facts(interaction: discord.Interaction, query: str) -> None:
             await self._run(interaction, "facts", query)
 
+        @group.command(description="Does this article say anything new? Nothing is recorded")
+        @app_commands.describe(url="The article's link")
+        async def whatsnew(interaction: discord.Interaction, url: str) -> None:
+            await self._run(interaction, "whatsnew", url)
+
         @group.command(description="Send a topic's news to this channel (Manage Channels)")
-        @app_commands.describe(topic="The topic to follow")
-        async def subscribe(interaction: discord.Interaction, topic: str) -> None:
-            await self._run(interaction, "subscribe", topic)
+        @app_commands.describe(
+            topic="The topic to follow",
+            level="all: every alert; stories: new stories only; digest: the digest alone",
+        )
+        async def subscribe(
+            interaction: discord.Interaction,
+            topic: str,
+            level: Literal["all", "stories", "digest"] | None = None,
+        ) -> None:
+            await self._run(interaction, "subscribe", f"{topic} {level or ''}".strip())
 
         @group.command(description="Stop a topic's news in this channel (Manage Channels)")
         @app_commands.describe(topic="The topic to stop")
@@ -238,6 +253,23 @@ class DiscordPlatform:
         @group.command(description="The topics you can follow")
         async def topics(interaction: discord.Interaction) -> None:
             await self._run(interaction, "topics", "")
+
+        @group.command(name="topic", description="Show, or make, edit, remove a topic in chat")
+        @app_commands.describe(
+            action="What to do",
+            spec='name "title" Russia|Moscow Iran|Tehran … [--exclude …] (add, edit), or a name',
+        )
+        async def topic_(
+            interaction: discord.Interaction,
+            action: Literal["show", "add", "edit", "remove"],
+            spec: str,
+        ) -> None:
+            await self._run(interaction, "topic", f"{action} {spec}")
+
+        @group.command(description="One summary per period (Manage Channels to change it)")
+        @app_commands.describe(schedule="daily 08:00 Europe/Berlin, weekly mon 08:00 …, or off")
+        async def digest(interaction: discord.Interaction, schedule: str | None = None) -> None:
+            await self._run(interaction, "digest", schedule or "")
 
         @group.command(description="What this channel follows and how the feeds are doing")
         async def status(interaction: discord.Interaction) -> None:
@@ -300,6 +332,10 @@ def _report_gateway_end(task: asyncio.Task[None]) -> None:
 def _changes_settings(name: str, args: str) -> bool:
     if name in ("subscribe", "unsubscribe"):
         return True
+    if name == "digest":
+        return bool(args)
+    if name == "topic":
+        return args.split(" ", 1)[0] in SETTING_TOPIC_ACTIONS
     return name == "sources" and args.split(" ", 1)[0] in SETTING_SOURCE_ACTIONS
 
 
