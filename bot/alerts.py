@@ -41,11 +41,20 @@ def safe_link(url: Any) -> str | None:
     return value if ok and " " not in value and len(value) <= 2000 else None
 
 
-def render(kind: str, payload: dict[str, Any], thread: str | None = None) -> Message:
-    """The message for an alert or notice row."""
+def _marked(text: str, language: Any) -> str:
+    """A fact quoted in another language is marked with it: "[da] Traktaten består af …"."""
+    code = clean(language, 8) if isinstance(language, str) else ""
+    return f"[{code}] {text}" if code and code.isalpha() else text
+
+
+def render(
+    kind: str, payload: dict[str, Any], thread: str | None = None, page: str | None = None
+) -> Message:
+    """The message for an alert or notice row; `page` links the story's "what we know"
+    page (made by `bot.web.links`, never from feed text)."""
     facts = tuple(
         FactLine(
-            text=clean(f.get("text"), 1500),
+            text=_marked(clean(f.get("text"), 1500), f.get("language")),
             source=clean(f.get("source"), 200),
             link=safe_link(f.get("link")),
             date=clean(f.get("date"), 40) or None,
@@ -54,9 +63,9 @@ def render(kind: str, payload: dict[str, Any], thread: str | None = None) -> Mes
         for f in payload.get("facts") or []
     )
     return Message(
-        kind=kind,
+        kind="alert" if kind == "digest" else kind,  # a digest shows as an alert of its own
         headline=clean(payload.get("headline"), 300) or "(untitled)",
-        verdict=payload.get("verdict") if kind == "alert" else None,
+        verdict=payload.get("verdict") if kind in ("alert", "digest") else None,
         link=safe_link(payload.get("link")),
         topic=clean(payload.get("topic"), 100) or None,
         source=clean(payload.get("source"), 200) or None,
@@ -65,4 +74,5 @@ def render(kind: str, payload: dict[str, Any], thread: str | None = None) -> Mes
         summary=clean(payload.get("summary"), 1500) or None,
         facts=facts,
         thread=thread,
+        page=page,
     )

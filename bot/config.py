@@ -8,6 +8,7 @@ come from the file: `Secrets.from_env` reads them from the environment and masks
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -43,6 +44,8 @@ class Settings:
     failures_before_warning: int = 3
     feed_lease: int = 300
     delivery_lease: int = 120
+    database_down_limit: int = 60
+    embedding: str = "wordllama"  # the verdict's sentence-embedding model (engine.meaning)
     console: bool = True
     user_agent: str = USER_AGENT
 
@@ -51,11 +54,21 @@ class Settings:
 class SlackSettings:
     who_may_manage: str | tuple[str, ...] = "anyone"
     broadcast_replies: bool = False
+    listen_host: str = "0.0.0.0"
 
 
 @dataclass(frozen=True)
 class DiscordSettings:
     guild_id: int | None = None
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The "what we know" pages: served (and linked from alerts) when `base_url` is set."""
+
+    base_url: str | None = None  # the public address the pages are reached at
+    public: bool = False  # False: a page needs a signed link (NEWSDELTA_WEB_SECRET)
+    link_days: int = 30  # how long a signed link in an alert opens its page
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,7 @@ class Config:
     topics: tuple[Topic, ...]
     slack: SlackSettings = field(default_factory=SlackSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def topic(self, name: str) -> Topic | None:
         return next((t for t in self.topics if t.name == name), None)
@@ -79,6 +93,7 @@ class Secrets:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     discord_token: str | None = None
+    web_secret: str | None = None  # NEWSDELTA_WEB_SECRET: signs the pages' links
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
@@ -88,6 +103,7 @@ class Secrets:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=env.get("SLACK_APP_TOKEN") or None,
             discord_token=env.get("DISCORD_TOKEN") or None,
+            web_secret=env.get("NEWSDELTA_WEB_SECRET") or None,
         )
 
     def values(self) -> list[str]:
@@ -171,10 +187,24 @@ def _http_url(value: str) -> str | None:
     return None if parts.scheme in ("http", "https") and parts.netloc else "an http(s) URL"
 
 
+def _ip_address(value: str) -> str | None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return 'an IP address such as "127.0.0.1", "0.0.0.0" or "::"'
+    return None
+
+
 def _storage_url(value: str) -> str | None:
     scheme = urlsplit(value).scheme
     ok = scheme in ("sqlite", "postgresql", "postgres")
     return None if ok else "a sqlite:/// or postgresql:// URL"
+
+
+def _embedding(value: str) -> str | None:
+    kind, _, model = value.partition(":")
+    ok = value in ("wordllama", "none") or (kind == "sentence-transformers" and model.strip())
+    return None if ok else '"wordllama", "none" or "sentence-transformers:<model>"'
 
 
 def _parse_main(r: _Reader, base: Path, env: Mapping[str, str]) -> Settings:
@@ -200,6 +230,8 @@ def _parse_main(r: _Reader, base: Path, env: Mapping[str, str]) -> Settings:
         failures_before_warning=r.get("failures_before_warning", "int", 3, _positive),
         feed_lease=r.get("feed_lease", "int", 300, _positive),
         delivery_lease=r.get("delivery_lease", "int", 120, _positive),
+        database_down_limit=r.get("database_down_limit", "int", 60, _positive),
+        embedding=r.get("embedding", "str", "wordllama", _embedding),
         console=r.get("console", "bool", True),
     )
     r.done()
@@ -264,6 +296,12 @@ def _parse_topic(r: _Reader) -> Topic:
     return topic
 
 
+def topic_from_table(table: dict[str, Any], file: str, path: str) -> Topic:
+    """One [[topics]] table validated exactly as config.toml's are (topics made in chat);
+    a `ConfigError` names `file` and the key path under `path`."""
+    return _parse_topic(_Reader(file, path, table))
+
+
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate; `path=None` uses the project's config.toml (the embedded default)."""
     env = os.environ if env is None else env
@@ -297,6 +335,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         slack = SlackSettings(
             who_may_manage=tuple(who) if isinstance(who, list) else who,
             broadcast_replies=sr.get("broadcast_replies", "bool", False),
+            listen_host=sr.get("listen_host", "str", "0.0.0.0", _ip_address),
         )
         sr.done()
     discord = DiscordSettings()
@@ -304,9 +343,24 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         dr = top.sub("discord")
         discord = DiscordSettings(guild_id=dr.get("guild_id", "int", None, _positive))
         dr.done()
+    web = WebSettings()
+    if top.get("web", "table") is not None:
+        wr = top.sub("web")
+        web = WebSettings(
+            base_url=wr.get("base_url", "str", None, _http_url),
+            public=wr.get("public", "bool", False),
+            link_days=wr.get("link_days", "int", 30, _positive),
+        )
+        wr.done()
     top.done()
     return Config(
-        path=path, settings=settings, feeds=feeds, topics=topics, slack=slack, discord=discord
+        path=path,
+        settings=settings,
+        feeds=feeds,
+        topics=topics,
+        slack=slack,
+        discord=discord,
+        web=web,
     )
 
 

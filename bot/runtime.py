@@ -1,9 +1,14 @@
 """Composition: build the store, pipeline, delivery and platforms, and own their lifetimes.
 
 `open_services(config)` gives the shared pieces; `serve(...)` runs the long-lived roles in
-one event loop — the watcher (APScheduler ticking `Pipeline.poll_due`), the sender
-(`Deliverer.run`) and the chat platforms whose secrets are set — until SIGTERM/SIGINT, then
-stops polling, lets in-flight work finish (bounded), closes everything and returns.
+one event loop — the watcher (`Poller`: APScheduler waking when the next feed is due), the
+sender
+(`Deliverer.run`, and `DigestRunner.run` writing the digests that are due into the outbox)
+and the chat platforms whose secrets are set — until SIGTERM/SIGINT, then
+stops polling, lets in-flight work finish (bounded), closes everything and returns. Meanwhile
+it keeps its holders' heartbeat (`liveness`), and if the database stays unreachable for
+`database_down_limit` seconds it stops at once and raises `StoreUnreachable`: the process
+exits non-zero so its supervisor restarts it.
 """
 
 from __future__ import annotations
@@ -18,24 +23,27 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from watchers.fetch import Fetcher
 from watchers.pipeline import Pipeline, PipelineSettings
-from watchers.store import Store
+from watchers.store import Store, StoreUnreachable
 
 from .commands import CommandCore
 from .config import Config, Secrets
 from .delivery import Deliverer
+from .digest import DigestRunner
+from .liveness import keep_alive, store_lost
 from .messages import Platform
 from .platforms.console import ConsolePlatform
+from .poller import Poller
 from .sources import SourceCommands
+from .topic_commands import TopicBook
+from .web.app import PageServer
+from .web.serving import alert_links, page_server, serve_alone
+from .whatsnew import WhatsNew
 
 log = logging.getLogger("newsdelta")
 
-MAX_PASSES_PER_TICK = 500
 SHUTDOWN_GRACE = 10.0  # seconds for polls in flight, then as long for the last sends
 
 
@@ -51,6 +59,7 @@ def pipeline_settings(config: Config) -> PipelineSettings:
         max_items_per_feed=s.max_items_per_feed,
         failures_before_warning=s.failures_before_warning,
         lease_s=float(s.feed_lease),
+        embedding=s.embedding,
     )
 
 
@@ -75,7 +84,9 @@ def fetcher_for(config: Config) -> Fetcher:
 @contextmanager
 def opened_store(config: Config) -> Iterator[Store]:
     """The store, migrated, with the seeds' facts and the configured feeds in it."""
-    store = Store.open(config.settings.storage_url)
+    store = Store.open(
+        config.settings.storage_url, down_limit=float(config.settings.database_down_limit)
+    )
     try:
         if store.dialect == "sqlite":  # one process owns a SQLite file: a dead run's
             store.release_feed_leases()  # leases and claims are free (claims: maybe sent)
@@ -95,6 +106,7 @@ def opened_store(config: Config) -> Iterator[Store]:
 class Roles:
     watch: bool = True
     platforms: tuple[str, ...] = ("console", "slack", "discord")
+    web: bool = True  # the "what we know" pages, when [web] base_url is set
 
 
 def command_core(store: Store, config: Config, fetcher: Fetcher) -> CommandCore:
@@ -105,7 +117,19 @@ def command_core(store: Store, config: Config, fetcher: Fetcher) -> CommandCore:
         max_items=config.settings.max_items_per_feed,
         first_poll_max_age=config.settings.first_poll_max_age,
     )
-    return CommandCore(store, config.topics, sources=sources)
+    return CommandCore(
+        store,
+        config.topics,
+        sources=sources,
+        whatsnew=whatsnew_for(store, config, fetcher),
+        first_poll_max_age=config.settings.first_poll_max_age,
+    )
+
+
+def whatsnew_for(store: Store, config: Config, fetcher: Fetcher) -> WhatsNew:
+    """`whatsnew` judging against the live store with every topic, config's and chat's."""
+    book = TopicBook(store, config.topics)
+    return WhatsNew(store, fetcher, lambda: tuple(book.all().values()), pipeline_settings(config))
 
 
 async def _platforms(
@@ -114,6 +138,7 @@ async def _platforms(
     secrets: Secrets,
     core: CommandCore,
     wanted: tuple[str, ...],
+    pages: PageServer | None = None,
 ) -> dict[str, Platform]:
     found: dict[str, Platform] = {}
     if "console" in wanted and config.settings.console:
@@ -132,6 +157,8 @@ async def _platforms(
                 who_may_manage=config.slack.who_may_manage,
                 broadcast_replies=config.slack.broadcast_replies,
                 port=int(os.environ.get("PORT", "3000")),
+                host=config.slack.listen_host,
+                routes=pages.routes() if pages else (),  # the pages beside /slack/events
             )
         )
     if "discord" in wanted and secrets.discord_token:
@@ -168,29 +195,57 @@ async def serve(config: Config, secrets: Secrets, roles: Roles) -> None:
         async with AsyncExitStack() as stack, _stop_on_signals() as stop:
             fetcher = await stack.enter_async_context(fetcher_for(config))
             core = command_core(store, config, fetcher)
-            platforms = await _platforms(stack, config, secrets, core, roles.platforms)
+            pages = page_server(store, config, secrets) if roles.web else None
+            platforms = await _platforms(stack, config, secrets, core, roles.platforms, pages)
             log.info("platforms: %s", ", ".join(platforms) or "none")
-            sending, stop_sending = None, asyncio.Event()
+            await serve_alone(stack, pages, platforms)
+            sending, digests, stop_sending = None, None, asyncio.Event()
             if platforms:
                 deliverer = Deliverer(
                     store,
                     platforms,
                     owner=worker_id("sender"),
                     lease_s=float(config.settings.delivery_lease),
+                    page_link=alert_links(config, secrets),
                 )
                 sending = asyncio.create_task(deliverer.run(stop_sending))
-            scheduler, polls = None, set[asyncio.Task[None]]()
+                digests = asyncio.create_task(DigestRunner(store).run(stop_sending))
+            poller = None
             if roles.watch:
-                pipeline = watcher(store, config, fetcher)
-                scheduler = _scheduler(pipeline, config, polls)
-                scheduler.start()
-            await stop.wait()
+                per_pass = 2 * config.settings.max_concurrency  # spreads feeds over watchers
+                poller = Poller(watcher(store, config, fetcher), per_pass=per_pass)
+                poller.start()
+            owners = [worker_id(r) for r, on in (("watcher", poller), ("sender", sending)) if on]
+            beating = asyncio.create_task(keep_alive(store, owners))
+            down = await _stopped_or_store_lost(stop, store, config.settings.database_down_limit)
+            polls = set(poller.in_flight) if poller else set()
+            if poller is not None:
+                poller.stop()
+            if down is not None:  # nothing can be recorded: stop now, for a restart
+                for task in (*polls, sending, digests, beating):
+                    if task is not None:
+                        task.cancel()
+                raise StoreUnreachable(
+                    f"the database has been unreachable for {down:.0f} s (database_down_limit "
+                    f"= {config.settings.database_down_limit}; last error: "
+                    f"{store.db.last_error}); exiting so that a supervisor restarts newsdelta"
+                )
             log.info("shutting down: polling stopped, finishing in-flight work")
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
-            await _finish(set(polls), SHUTDOWN_GRACE)  # polls first: their alerts go out too
+            await _finish(polls, SHUTDOWN_GRACE)  # polls first: their alerts go out too
             stop_sending.set()
-            await _finish({sending} if sending else set(), SHUTDOWN_GRACE)
+            await _finish({t for t in (sending, digests) if t}, SHUTDOWN_GRACE)
+            beating.cancel()  # last: what this process held is released by now
+            await asyncio.gather(beating, return_exceptions=True)
+
+
+async def _stopped_or_store_lost(stop: asyncio.Event, store: Store, limit: float) -> float | None:
+    """Wait for SIGTERM/SIGINT (None) or a database outage of `limit` s (its length)."""
+    lost = asyncio.create_task(store_lost(store, limit))
+    stopped = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({lost, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (lost, stopped):
+        task.cancel()
+    return lost.result() if lost in done else None
 
 
 async def _finish(tasks: set[asyncio.Task[None]], grace: float) -> None:
@@ -202,44 +257,6 @@ async def _finish(tasks: set[asyncio.Task[None]], grace: float) -> None:
         task.cancel()
 
 
-def _scheduler(
-    pipeline: Pipeline, config: Config, in_flight: set[asyncio.Task[None]]
-) -> AsyncIOScheduler:
-    """APScheduler only ticks; the store says which feeds are due. A poll runs in its own
-    task, shielded: shutting the scheduler down cancels its jobs, and `serve` waits for a
-    poll in flight (bounded) instead, so its feeds are recorded and their leases released."""
-    tick = float(min(60, config.settings.poll_interval))
-    per_pass = 2 * config.settings.max_concurrency  # small leases spread feeds over watchers
-
-    async def poll_and_report() -> None:
-        for _ in range(MAX_PASSES_PER_TICK):  # many feeds due: pass after pass, bounded
-            report = await pipeline.poll_due(limit=per_pass)
-            if report.feeds:
-                log.info("%s", report.line())
-            if report.feeds < per_pass:
-                return
-
-    async def poll() -> None:
-        task = asyncio.ensure_future(poll_and_report())
-        in_flight.add(task)
-        task.add_done_callback(in_flight.discard)
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(task)
-
-    scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        poll,
-        "interval",
-        seconds=tick,
-        id="poll",
-        next_run_time=datetime.now(UTC),  # the first pass at once, then one per tick
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=int(tick),
-    )
-    return scheduler
-
-
 async def poll_once(config: Config, secrets: Secrets) -> int:
     """One pass over due feeds, then deliver to the platforms that are configured."""
     with opened_store(config) as store:
@@ -249,6 +266,8 @@ async def poll_once(config: Config, secrets: Secrets) -> int:
             report = await pipeline.poll_due(limit=100_000)
             core = command_core(store, config, fetcher)
             platforms = await _platforms(stack, config, secrets, core, Roles().platforms)
-            await Deliverer(store, platforms, owner=worker_id("sender")).drain()
+            await asyncio.to_thread(DigestRunner(store).run_due)
+            links = alert_links(config, secrets)
+            await Deliverer(store, platforms, owner=worker_id("sender"), page_link=links).drain()
     print(report.line())  # each failed feed was logged on stderr, one line each
     return 0

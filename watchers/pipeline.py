@@ -8,8 +8,10 @@
 `poll`, `replay` and `eval` alike. Judging and recording a story happen under one write
 transaction and the verdict lock, so two copies of a wire story arriving at once cannot
 both be "new". A feed's first poll records its backlog but alerts only items younger than
-`first_poll_max_age`. Failures never disable a feed; after `failures_before_warning`
-failures in a row one notice goes out, and one more when the feed recovers.
+`first_poll_max_age`; topics made in chat are re-read from the store at each pass, and
+alert likewise only on items that young when the topic was made. Failures never disable a
+feed; after `failures_before_warning` failures in a row one notice goes out, and one more
+when the feed recovers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from . import schedule
 from .crash import crash_point
 from .engine.facts import fact_records, story_keys
+from .engine.meaning import Meaning, embedder
 from .engine.verdict import judge
 from .fetch import Fetcher
 from .models import Judgement, Knowledge, Story, Topic, Verdict
@@ -48,6 +51,7 @@ class PipelineSettings:
     max_items_per_feed: int = 500
     failures_before_warning: int = 3
     lease_s: float = 300.0
+    embedding: str = "wordllama"  # the sentence-embedding model (`engine.meaning.embedder`)
 
 
 @dataclass
@@ -92,12 +96,16 @@ class Pipeline:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        self.config_topics = tuple(topics)
         self.topics = {t.name: t for t in topics}
         self.matcher = TopicMatcher(list(topics))
+        self.made_at: dict[str, float] = {}  # topics made in chat: when (first-poll rule)
         self.settings = settings
         self.fetcher = fetcher
         self.owner = owner
         self.clock = clock
+        model = embedder(settings.embedding)
+        self.meaning = Meaning(model) if model is not None else None
 
     # -- verdicts ----------------------------------------------------------------------
     def assess(self, story: Story, knowledge: Knowledge) -> Judgement:
@@ -119,18 +127,26 @@ class Pipeline:
                 else self.matcher.explain_miss(story)
             )
             return Judgement(verdict=Verdict.OFF_TOPIC, topics=(), why=why)
-        judgement = judge(story, tuple(m.topic for m in kept), knowledge)
+        judgement = judge(story, tuple(m.topic for m in kept), knowledge, self.meaning)
         return judgement
 
     def ingest(self, story: Story, *, feed_id: int | None, alert: bool) -> Judgement | None:
-        """Judge and record one story; None when its key is already known."""
+        """Judge and record one story; None when its key is already known. A lost database
+        connection judges it again on a fresh one (nothing of the first try was committed)."""
+        return self.store.db.retry(self._ingest_once, story, feed_id=feed_id, alert=alert)
+
+    def _ingest_once(self, story: Story, *, feed_id: int | None, alert: bool) -> Judgement | None:
         now = self.clock()
         with self.store.db.transaction(lock_key=VERDICT_LOCK):
             if self.store.story_id(story.key) is not None:
                 return None
             judgement = self.assess(story, self.store)
             alerts = (
-                [(t, alert_payload(story, judgement, t)) for t in judgement.topics]
+                [
+                    (t, alert_payload(story, judgement, t))
+                    for t in judgement.topics
+                    if self._news_to(t, story)
+                ]
                 if alert and judgement.verdict in ALERTING
                 else []
             )
@@ -167,13 +183,41 @@ class Pipeline:
                 added += 1
         return added
 
+    # -- topics made in chat ----------------------------------------------------------
+    def refresh_topics(self) -> None:
+        """Take up the topics made in chat (the store's list) beside the configured ones;
+        called at each poll pass, so a topic made, edited or removed counts from the next."""
+        configured = {t.name for t in self.config_topics}
+        chat = [c for c in self.store.chat_topics() if c.topic.name not in configured]
+        topics = (*self.config_topics, *(c.topic for c in chat))
+        self.made_at = {c.topic.name: c.created_at for c in chat}
+        if topics != tuple(self.topics.values()):
+            self.topics = {t.name: t for t in topics}
+            self.matcher = TopicMatcher(list(topics))
+
+    def _news_to(self, topic: str, story: Story) -> bool:
+        """A topic made in chat alerts, like a new feed's first poll, only on items younger
+        than `first_poll_max_age` when it was made: older ones are its backlog."""
+        made = self.made_at.get(topic)
+        if made is None or story.published is None:
+            return True
+        return story.published.timestamp() >= made - self.settings.first_poll_max_age
+
     # -- polling -----------------------------------------------------------------------
     async def poll_due(self, limit: int = 200) -> PassReport:
         """Lease the due feeds and poll them concurrently (the fetcher bounds how many)."""
-        report = PassReport()
-        rows = await asyncio.to_thread(
+        return await self.poll_leased(await self.lease_due(limit))
+
+    async def lease_due(self, limit: int = 200) -> list[Row]:
+        """Lease up to `limit` due feeds (topics made in chat re-read first)."""
+        await asyncio.to_thread(self.refresh_topics)
+        return await asyncio.to_thread(
             self.store.lease_due_feeds, self.owner, self.clock(), limit, self.settings.lease_s
         )
+
+    async def poll_leased(self, rows: Sequence[Row]) -> PassReport:
+        """Poll feeds this pipeline leased, concurrently; their leases end with the poll."""
+        report = PassReport()
         await asyncio.gather(*(self.poll_feed(row, report) for row in rows))
         return report
 
@@ -181,6 +225,7 @@ class Pipeline:
         assert self.fetcher is not None, "polling needs a fetcher"
         report.feeds += 1
         interval = float(feed["interval_s"] or self.settings.poll_interval)
+        started = self.clock()  # the next poll is due an interval after this one began
         result = await self.fetcher.fetch(
             feed["url"],
             etag=feed["etag"],
@@ -191,7 +236,7 @@ class Pipeline:
         if result.status == "not_modified":
             report.not_modified += 1
             nxt = schedule.next_after_success(
-                self.clock(), interval, retry_after=result.retry_after, max_age=result.max_age
+                started, interval, retry_after=result.retry_after, max_age=result.max_age
             )
             await self._finish(feed, PollOutcome(True, nxt, result.etag, result.last_modified))
             return
@@ -214,7 +259,7 @@ class Pipeline:
         first_poll = feed["successes"] == 0
         await asyncio.to_thread(self._ingest_all, parsed.stories, feed, first_poll, report)
         nxt = schedule.next_after_success(
-            self.clock(),
+            started,
             interval,
             retry_after=result.retry_after,
             max_age=result.max_age,

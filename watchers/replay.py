@@ -77,13 +77,18 @@ def row(story: Story, judgement: Judgement) -> dict[str, Any]:
 
 
 def replay(
-    stories: Sequence[Story], topics: Sequence[Topic], seeds_dir: Path, *, dry_run: bool = False
+    stories: Sequence[Story],
+    topics: Sequence[Topic],
+    seeds_dir: Path,
+    *,
+    dry_run: bool = False,
+    embedding: str = "wordllama",
 ) -> Iterator[tuple[Story, Judgement]]:
     """Judge each story in order; yields (story, judgement)."""
     with tempfile.TemporaryDirectory(prefix="newsdelta-replay-") as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'replay.db'}")
         try:
-            pipeline = Pipeline(store, topics, PipelineSettings())
+            pipeline = Pipeline(store, topics, PipelineSettings(embedding=embedding))
             pipeline.load_seeds(seeds_dir)
             for story in stories:
                 yield story, _judge_one(pipeline, store, story, dry_run)

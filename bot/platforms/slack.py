@@ -10,7 +10,7 @@ retried delivery is not posted twice.
 Inbound, `/newsdelta <sub> <args>` is acknowledged at once, turned into a `Command` (with
 `may_manage` from the `who_may_manage` policy) and handed to `handle`; the `Reply` goes back
 ephemeral through the command's response_url. Requests arrive over HTTP (`/slack/events` on
-`port`; signatures checked without ever logging a rejected body) or over Socket Mode when an
+`host`:`port`; signatures checked without ever logging a rejected body) or over Socket Mode when an
 app token is given. `async with SlackPlatform(...)` starts it in the running loop and closes
 it. Secrets are constructor arguments and are never logged.
 """
@@ -20,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -50,6 +51,20 @@ PERMANENT_ERRORS = frozenset(
 )
 
 Handle = Callable[[Command], Awaitable[Reply]]
+
+
+class _TokenSkippedIsExpected(logging.Filter):
+    """bolt warns that its `token` goes unused when given a `client` while SLACK_BOT_TOKEN is
+    in the environment — which is every normal start here: the client carries the token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt = logging.getLogger(f"slack_bolt.{AsyncApp.__name__}")
+    if not any(isinstance(f, _TokenSkippedIsExpected) for f in bolt.filters):
+        bolt.addFilter(_TokenSkippedIsExpected())
 
 
 class _VerifySignature(AsyncMiddleware):
@@ -98,6 +113,7 @@ class SlackPlatform:
         max_retry_wait: float = 30.0,
         request_timeout: float = 10.0,
         history_limit: int = 200,
+        routes: Sequence[web.RouteDef] = (),
     ) -> None:
         if isinstance(who_may_manage, str) and who_may_manage not in ("anyone", "admins"):
             raise ValueError('who_may_manage: "anyone", "admins" or a tuple of user IDs')
@@ -114,6 +130,7 @@ class SlackPlatform:
         self._pace, self._max_attempts = pace, max_attempts
         self._max_retry_wait, self._timeout = max_retry_wait, request_timeout
         self._history_limit = history_limit
+        self._routes = list(routes)  # more pages served beside EVENTS_PATH (bot.web)
         self._next_post_at: dict[str, float] = {}
         self._channel_locks: dict[str, asyncio.Lock] = {}
         self._unfinished: dict[str, tuple[str | None, int]] = {}
@@ -148,6 +165,7 @@ class SlackPlatform:
             timeout=int(self._timeout),
             retry_handlers=[],
         )
+        _quiet_bolt_token_warning()
         app = AsyncApp(
             client=self._client,
             signing_secret=self._signing_secret,
@@ -160,7 +178,9 @@ class SlackPlatform:
         if self._app_token:
             await self._connect_socket_mode(app, self._app_token)
             return
-        self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=self._port))
+        http = app.web_app(path=EVENTS_PATH, port=self._port)
+        http.router.add_routes(self._routes)
+        self._runner = web.AppRunner(http)
         await self._runner.setup()
         await web.TCPSite(self._runner, self._host, self._port).start()
         self._bound_port = self._runner.addresses[0][1]

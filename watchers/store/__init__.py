@@ -7,24 +7,39 @@ are judged against, and the outbox delivery drains. Business rules live elsewher
 
 from __future__ import annotations
 
-from .db import Database, StoreError
+from .db import Database, StoreError, StoreUnreachable
+from .digests import DigestSchedule, DigestsMixin, PeriodNews
 from .feeds import FeedsMixin, PollOutcome
+from .holders import HoldersMixin
 from .migrations import migrate
 from .outbox import Delivery, OutboxMixin
 from .stories import StoriesMixin
+from .topics import ChatTopic, TopicsMixin
 
 VERDICT_LOCK = 7_400_002  # serialises judge+record across processes (PostgreSQL)
 
-__all__ = ["VERDICT_LOCK", "Delivery", "PollOutcome", "Store", "StoreError"]
+__all__ = [
+    "VERDICT_LOCK",
+    "ChatTopic",
+    "Delivery",
+    "DigestSchedule",
+    "PeriodNews",
+    "PollOutcome",
+    "Store",
+    "StoreError",
+    "StoreUnreachable",
+]
 
 
-class Store(FeedsMixin, StoriesMixin, OutboxMixin):
+class Store(FeedsMixin, StoriesMixin, OutboxMixin, DigestsMixin, TopicsMixin, HoldersMixin):
     def __init__(self, db: Database) -> None:
         self.db = db
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        db = Database(url)
+    def open(cls, url: str, *, down_limit: float = 60.0) -> Store:
+        """`down_limit`: seconds a lost PostgreSQL may stay unreachable before store calls
+        give up with `StoreUnreachable` (see `db.Database.retry`)."""
+        db = Database(url, down_limit=down_limit)
         migrate(db)
         return cls(db)
 

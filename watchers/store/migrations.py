@@ -67,6 +67,64 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX story_keys_key_story ON story_keys (key, story_id)",
         "DROP INDEX story_keys_key",
     ],
+    [  # 3: what the "what we know" pages read (watchers/store/pages.py), each by an index
+        # a later fact that says a known fact again ('restates') or contradicts it
+        # ('conflicts'); story_id is the later fact's story
+        """CREATE TABLE fact_links (
+            fact_id BIGINT NOT NULL, other_id BIGINT NOT NULL, story_id BIGINT NOT NULL,
+            kind TEXT NOT NULL, rank INTEGER NOT NULL, note TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX fact_links_other ON fact_links (other_id, kind)",
+        "CREATE INDEX fact_links_kind ON fact_links (kind, fact_id)",
+        """CREATE TABLE topic_clusters (
+            topic TEXT NOT NULL, cluster_id BIGINT NOT NULL, PRIMARY KEY (topic, cluster_id))""",
+        """CREATE TABLE topic_days (
+            topic TEXT NOT NULL, day INTEGER NOT NULL, stories INTEGER NOT NULL DEFAULT 0,
+            retellings INTEGER NOT NULL DEFAULT 0, new_facts INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (topic, day))""",
+        "CREATE INDEX alerts_cluster ON alerts (cluster_id)",
+        # backfill from the stories already stored (topic names as single-topic rows show them;
+        # no '%' here: psycopg reads it as a placeholder)
+        """INSERT INTO topic_clusters (topic, cluster_id)
+            SELECT DISTINCT t.topic, s.cluster_id FROM stories s
+            JOIN (SELECT DISTINCT topics AS topic FROM stories
+                  WHERE topics <> '' AND REPLACE(topics, ',', '') = topics) t
+              ON REPLACE(',' || s.topics || ',', ',' || t.topic || ',', '')
+                 <> ',' || s.topics || ','
+            WHERE s.cluster_id IS NOT NULL""",
+        """INSERT INTO topic_days (topic, day, stories, retellings, new_facts)
+            SELECT t.topic, x.day, COUNT(*), SUM(x.retelling), SUM(x.new_facts) FROM (
+                SELECT s.topics, CAST(COALESCE(s.published, s.seen_at) AS BIGINT) / 86400 AS day,
+                  CASE WHEN s.verdict = 'retelling' THEN 1 ELSE 0 END AS retelling,
+                  (SELECT COUNT(*) FROM facts f WHERE f.story_id = s.id AND f.is_new = 1)
+                    AS new_facts
+                FROM stories s WHERE s.topics <> '') x
+            JOIN (SELECT DISTINCT topics AS topic FROM stories
+                  WHERE topics <> '' AND REPLACE(topics, ',', '') = topics) t
+              ON REPLACE(',' || x.topics || ',', ',' || t.topic || ',', '')
+                 <> ',' || x.topics || ','
+            GROUP BY t.topic, x.day""",
+    ],
+    [  # alert levels per subscription, digests (one row per channel and period), chat topics
+        "ALTER TABLE subscriptions ADD COLUMN level TEXT NOT NULL DEFAULT 'all'",
+        """CREATE TABLE digest_schedules (
+            platform TEXT NOT NULL, channel TEXT NOT NULL, every TEXT NOT NULL,
+            weekday INTEGER, at_time TEXT NOT NULL, zone TEXT NOT NULL, created_by TEXT,
+            created_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (platform, channel))""",
+        """CREATE TABLE digests (
+            id {pk}, platform TEXT NOT NULL, channel TEXT NOT NULL,
+            period_start DOUBLE PRECISION NOT NULL, period_end DOUBLE PRECISION NOT NULL,
+            alert_id BIGINT, created_at DOUBLE PRECISION NOT NULL,
+            UNIQUE (platform, channel, period_end))""",
+        "CREATE INDEX alerts_created ON alerts (created_at)",
+        "CREATE INDEX stories_seen ON stories (seen_at)",
+        """CREATE TABLE chat_topics (
+            name TEXT PRIMARY KEY, spec TEXT NOT NULL, created_by TEXT,
+            created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
+    ],
+    [  # reliability: lease holders' heartbeats; a channel's lane read in order by an index
+        "CREATE TABLE holders (owner TEXT PRIMARY KEY, alive_until DOUBLE PRECISION NOT NULL)",
+        "CREATE INDEX deliveries_lane ON deliveries (platform, channel, id)",
+    ],
 ]
 
 

@@ -1,7 +1,8 @@
 """Stories and facts: the memory every verdict is judged against (`Knowledge`).
 
 `record_story` writes a story, its facts with their lookup keys, and its alerts with one
-delivery per subscribed channel, in the caller's transaction. The lookups answer by shared
+delivery per subscribed channel whose level takes it (`all`: every alert; `stories`: new
+stories only; `digest`: none), in the caller's transaction. The lookups answer by shared
 keys through indexes, never by scanning every story.
 """
 
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 
 from ..models import Judgement, KnownFact, KnownStory, Story, Verdict
 from .db import Database, Row
+from .pages import PagesMixin
 
 PER_KEY = 64  # newest holders read per lookup key
 KEYS_PER_QUERY = 16  # lookup keys per statement, padded, so one prepared statement serves
@@ -53,7 +55,9 @@ def _story(row: Row) -> KnownStory:
     )
 
 
-class StoriesMixin:
+class StoriesMixin(PagesMixin):
+    """Knowledge and writing; the page reads and indexes come with it (`PagesMixin`)."""
+
     db: Database
 
     # -- Knowledge ---------------------------------------------------------------------
@@ -162,6 +166,7 @@ class StoriesMixin:
             "INSERT INTO story_keys (key, story_id) VALUES (?, ?)",
             [(k, sid) for k in sorted(set(judgement.story_keys))],
         )
+        fact_ids: list[int] = []
         for fact in judgement.facts:
             frow = self.db.one(
                 "INSERT INTO facts (story_id, text, source, link, published, is_new, seen_at) "
@@ -177,11 +182,15 @@ class StoriesMixin:
                 ),
             )
             assert frow is not None
+            fact_ids.append(int(frow["id"]))
             self.db.executemany(
                 "INSERT INTO fact_keys (key, fact_id) VALUES (?, ?)",
                 [(k, frow["id"]) for k in sorted(set(fact.keys))],
             )
         cluster = dup.cluster_id if dup else sid
+        self.index_for_pages(
+            sid, cluster, story, judgement, fact_ids, verdict or judgement.verdict.value, now
+        )
         alert_ids = [
             aid
             for topic, payload in alerts
@@ -212,8 +221,9 @@ class StoriesMixin:
             "INSERT INTO deliveries (alert_id, platform, channel, created_at) "
             "SELECT ?, platform, channel, ? FROM subscriptions "
             "WHERE (topic = ? OR topic = '*') AND paused_reason IS NULL "
+            "AND (level = 'all' OR (level = 'stories' AND ? = 'new_story')) "
             "ON CONFLICT (alert_id, platform, channel) DO NOTHING",
-            (row["id"], now, topic),
+            (row["id"], now, topic, verdict.value),
         )
         return int(row["id"])
 
