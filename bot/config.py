@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from watchers.models import AliasGroup, FeedSource, Topic
+from watchers.topics import TopicMatcher
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
@@ -328,6 +329,11 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     )
     _unique(top, "feeds", [f.url for f in feeds], "url")
     _unique(top, "topics", [t.name for t in topics], "name")
+    for i, topic in enumerate(topics):
+        try:
+            TopicMatcher([topic])  # what the watchers build: an alias it cannot use fails here
+        except ValueError as exc:
+            raise ConfigError(f"{path}: topics[{i}] ({topic.name}): {exc}") from None
     slack = SlackSettings()
     if top.get("slack", "table") is not None:
         sr = top.sub("slack")

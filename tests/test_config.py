@@ -87,3 +87,18 @@ def test_secrets_come_from_the_environment_and_are_masked() -> None:
     secrets = Secrets.from_env({"SLACK_BOT_TOKEN": "xoxb-canary", "DISCORD_TOKEN": "d-canary"})
     assert "canary" not in repr(secrets)
     assert secrets.values() == ["xoxb-canary", "d-canary"]
+
+
+def test_an_alias_the_topic_matcher_cannot_use_is_one_line_at_start(tmp_path: Path) -> None:
+    text = MINIMAL.replace('russia = ["Russia"]', 'russia = ["Russia", "strategic partner*"]')
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text), env={})
+    assert str(error.value) == (
+        f"{tmp_path / 'config.toml'}: topics[0] (russia-iran): stem 'strategic partner*' "
+        "must be one word of 4+ letters"
+    )
+
+
+def test_an_unknown_embedding_model_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"newsdelta\.embedding: expected .*found 'bert'"):
+        load_config(write(tmp_path, '[newsdelta]\nembedding = "bert"\n' + MINIMAL), env={})
