@@ -58,6 +58,7 @@ def test_a_lead_that_begins_with_the_titles_words_is_kept_whole() -> None:
         "ANKARA/ ",
         "Tasnim News Agency – ",
         "/ ۰۲:۴۱ ",  # a timestamp in Persian digits
+        "(Photo: IRNA) ",
         "برای شنیدن این خبر کلیک کنید ",  # a listen-to-this widget's caption, in Persian
     ],
 )

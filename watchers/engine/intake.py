@@ -71,7 +71,11 @@ CREDIT_TAIL = re.compile(
     r"|With inputs from [\w ,&]{2,60})\.?$",
     re.I,
 )
-_LEADING_JUNK = re.compile(r"^(?:[^\w\"“'‘«(]+|\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)+")
+_LEADING_JUNK = re.compile(
+    r"^(?:[^\w\"“'‘«(]+|\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?"
+    r"|\((?:photo|image|file photo|video|picture)\b[^)]{0,60}\)\s*)+",
+    re.I,
+)  # punctuation, a clock time, a "(Photo: …)" credit before the first word
 _LATIN = re.compile(r"[A-Za-zÀ-ÿĀ-ſ]")
 _CYRILLIC = re.compile(r"[Ѐ-ӿ]")
 _ARABIC = re.compile(r"[؀-ۿݐ-ݿ]")
