@@ -97,7 +97,7 @@ async def test_a_gone_channel_pauses_its_subscription_and_others_go_on(store: St
     store.subscribe("chat", "C2", "russia-iran", "u", 0.0)
     _alert(store, "a")
     chat = RecordingPlatform()
-    chat.fail_next(DeliveryError("channel_not_found", permanent=True))
+    chat.fail_in("gone", DeliveryError("channel_not_found", permanent=True))
     await Deliverer(store, {"chat": chat}, clock=Clock()).drain()
     subs = {s["channel"]: s["paused_reason"] for s in store.subscriptions("chat")}
     assert subs["C2"] is None and "channel_not_found" in subs["gone"]
