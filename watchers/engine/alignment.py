@@ -33,11 +33,12 @@ from datetime import datetime
 from rapidfuzz import fuzz, process
 
 from watchers.engine.candidates import Known, weekday_day, weekdays
+from watchers.engine.lexicon import ENGLISH_WEEKDAYS
 from watchers.engine.readings import Reading
 
 _REPORTED_TODAY = re.compile(
     r"\b(?:said|says|told(?:\s+\w+){0,3}|announced|reported|added|stated|noted|confirmed|"
-    r"declared|wrote)\s+(?:on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    rf"declared|wrote)\s+(?:on\s+)?(?:{'|'.join(ENGLISH_WEEKDAYS)})\b",
     re.I,
 )  # a weekday that dates the report, not the news
 MAX_ALIGNED = 4

@@ -79,7 +79,7 @@ def _calendar(*tables: tuple | list) -> dict[str, int]:
 _MONTH_KEYS = (
     "january february march april may june july august september october november december"
 ).split()
-_WEEKDAY_KEYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+ENGLISH_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 LOCALE_LANGUAGES = ("es", "it", "fr", "da", "nb", "sv", "nl", "pt")
 WEEKDAY_LANGUAGES = LOCALE_LANGUAGES[:-1]  # Portuguese weekdays are compounds ("segunda-feira")
 ENGLISH_WORD_ZIPF = 3.5  # a calendar word this common in English ("mars") is left out
@@ -118,8 +118,8 @@ MONTHS: dict[str, int] = _calendar(
     _locale_table(_MONTH_KEYS, LOCALE_LANGUAGES),
 )
 WEEKDAYS: dict[str, int] = _calendar(
-    _locale_table(_WEEKDAY_KEYS, WEEKDAY_LANGUAGES),
-    "monday tuesday wednesday thursday friday saturday sunday".split(),
+    _locale_table(ENGLISH_WEEKDAYS, WEEKDAY_LANGUAGES),
+    ENGLISH_WEEKDAYS,
     "montag dienstag mittwoch donnerstag freitag samstag sonntag".split(),
     (
         ("понедельник", "понедельника"), ("вторник", "вторника"), ("среда", "среду"),

@@ -99,8 +99,7 @@ def judge(
         return replace(
             judgement, verdict=Verdict.NEW_STORY, why=why + note, new_facts=fresh,
             summary=summarize(story), duplicate_of=None,
-            facts=tuple(replace(r, is_new=not f.restated, restates=r.restates if f.restated else ())
-                        for f, r in zip(findings, judgement.facts, strict=True)),
+            facts=tuple(_record(f, new=not f.restated) for f in findings),
         )  # fmt: skip
     why = f"new detail: {_plural(len(new), 'fact')} not in any known story"
     if conflicts := int(extra["conflicts"]):
@@ -110,9 +109,11 @@ def judge(
     return replace(judgement, verdict=Verdict.NEW_DETAIL, why=why + note, new_facts=new_facts)
 
 
-def _record(finding: Finding) -> FactRecord:
-    restates = () if finding.is_new else tuple(k.fact.id for k in finding.aligned)
-    return FactRecord(finding.text, finding.keys, finding.is_new, restates)
+def _record(finding: Finding, new: bool | None = None) -> FactRecord:
+    """The fact as stored; `new` overrides its novelty (a new story's unrestated facts)."""
+    is_new = finding.is_new if new is None else new
+    restates = () if is_new else tuple(k.fact.id for k in finding.aligned)
+    return FactRecord(finding.text, finding.keys, is_new, restates)
 
 
 def _new_fact(finding: Finding) -> NewFact:
